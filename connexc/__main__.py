@@ -1,0 +1,7 @@
+"""`python -m connexc`: the same as the `connexc` command."""
+
+import sys
+
+from ._cli import main
+
+sys.exit(main())

@@ -1,0 +1,215 @@
+"""The `connexc` command line: compile `.cnx` files, check them, and run the
+subcommands that other modules register in `COMMANDS`.
+
+Exit status: 0 on success, 1 when an input has errors, 2 for bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from ._compile import analyse, compile_network, read_source
+from ._errors import CompileError
+from ._version import VERSION
+
+logger = logging.getLogger("connexc")
+
+# Subcommands: name -> "module:function" taking argv and returning an exit status.
+# Loaded lazily, so `connexc net.cnx` imports only what compiling needs.
+COMMANDS: dict[str, str] = {
+    "check": "connexc._cli:check_main",
+}
+
+_USAGE = """\
+connexc FILE.cnx [-o OUT.py] [-v] [--debug]
+       connexc check FILE.cnx... [-v]
+       connexc COMMAND --help   (commands: {commands})"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in COMMANDS:
+        module_name, function = COMMANDS[argv[0]].split(":")
+        command: Callable[[list[str]], int] = getattr(
+            importlib.import_module(module_name), function
+        )
+        return command(argv[1:])
+    return compile_main(argv)
+
+
+def compile_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="connexc",
+        usage=_USAGE.format(commands=", ".join(sorted(COMMANDS))),
+        description="Compile a .cnx network description to a standalone Equinox "
+        "module.",
+    )
+    parser.add_argument("file", help="the .cnx file to compile")
+    parser.add_argument(
+        "-o",
+        "--output",
+        help="where to write the module (default: FILE with a .py suffix)",
+    )
+    add_common_options(parser)
+    parser.add_argument("--version", action="version", version=f"connexc {VERSION}")
+    args = parser.parse_args(argv)
+    configure_logging(args.verbose)
+
+    source_path = Path(args.file)
+    output = Path(args.output) if args.output else source_path.with_suffix(".py")
+    if output.suffix == ".cnx" or _same_file(source_path, output):
+        parser.error(f"refusing to overwrite the input file '{args.file}' with output")
+
+    def run() -> int:
+        start = time.perf_counter()
+        source = read_source(source_path)
+        compiled = compile_network(source)
+        print_diagnostics(compiled.warnings)
+        write_atomically(output, compiled.code)
+        logger.info(
+            "%s -> %s: %d neurons, %d edges, %d levels, %d warnings (%.0f ms)",
+            args.file,
+            output,
+            len(compiled.network.neurons),
+            len(compiled.network.edges),
+            len(compiled.levels),
+            len(compiled.warnings),
+            1e3 * (time.perf_counter() - start),
+        )
+        return 0
+
+    return guarded(run, debug=args.debug)
+
+
+def check_main(argv: list[str]) -> int:
+    """`connexc check FILE...`: report diagnostics without writing anything."""
+    parser = argparse.ArgumentParser(
+        prog="connexc check",
+        description="Check .cnx files and print their errors and warnings.",
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE", help=".cnx files to check")
+    add_common_options(parser)
+    args = parser.parse_args(argv)
+    configure_logging(args.verbose)
+
+    status = 0
+    for name in args.files:
+
+        def run(name: str = name) -> int:
+            network, levels, found = analyse(read_source(name))
+            print_diagnostics(found)
+            logger.info(
+                "%s: ok, %d neurons, %d edges, %d levels, %d warnings",
+                name,
+                len(network.neurons),
+                len(network.edges),
+                len(levels),
+                len(found),
+            )
+            return 0
+
+        status = max(status, guarded(run, debug=args.debug))
+    return status
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    """`-v` and `--debug`, shared by every subcommand."""
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="print a summary line per file (-vv: per-stage timings)",
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="show Python tracebacks of failures"
+    )
+
+
+def configure_logging(verbosity: int) -> None:
+    level = logging.WARNING
+    if verbosity == 1:
+        level = logging.INFO
+    elif verbosity > 1:
+        level = logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+def guarded(run: Callable[[], int], *, debug: bool) -> int:
+    """Run one job, turning compile errors into exit status 1 without a traceback."""
+    try:
+        return run()
+    except CompileError as err:
+        if debug:
+            raise
+        print(err, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("connexc: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # an internal bug: say so plainly, trace only on request
+        if debug:
+            raise
+        print(
+            f"connexc: internal error: {type(err).__name__}: {err}\n"
+            "  hint: this is a bug in connexc; rerun with --debug for a traceback "
+            "and report it",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def print_diagnostics(found: Sequence) -> None:
+    for diagnostic in found:
+        print(diagnostic.render(), file=sys.stderr)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file beside it and a rename.
+
+    A failure at any point leaves an existing `path` untouched and no partial file.
+    """
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, temporary = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=".tmp", dir=directory
+    )
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, _file_mode(path))
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _file_mode(path: Path) -> int:
+    """Keep an existing file's mode; otherwise the usual mode under the umask."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False

@@ -1,0 +1,232 @@
+"""Parses `.cnx` text into a `Program`, translating Lark's failures into diagnostics.
+
+This is the only module that touches Lark: a Lark exception reaching a user is a
+bug, so every one of them is caught here and rendered like any other error.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cache
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+from ._ast import (
+    Attribute,
+    Declaration,
+    Declared,
+    DefaultStmt,
+    EdgeStmt,
+    NetworkStmt,
+    Program,
+    Ref,
+    Statement,
+)
+from ._errors import Diagnostic, ParseError, diagnostic
+from ._resources import read_resource
+from ._source import Source, Span
+
+KEYWORDS = (
+    "activation",
+    "dropout",
+    "hidden",
+    "input",
+    "network",
+    "output",
+    "output_activation",
+)
+
+# How each terminal is named in "expected ..." lists.
+_TERMINAL_WORDS = {
+    "NAME": "a name",
+    "INT": "a number",
+    "NUMBER": "a number",
+    "_NL": "end of line",
+    "$END": "end of file",
+    "ARROW": "'->'",
+    "COMMA": "','",
+    "LSQB": "'['",
+    "RSQB": "']'",
+    "EQUAL": "'='",
+    **{keyword.upper(): f"'{keyword}'" for keyword in KEYWORDS},
+}
+
+# The shape of each statement, keyed by the word a line starts with.
+_STATEMENT_SHAPES = {
+    "network": "name the network like 'network Seed'",
+    "input": "declare inputs like 'input x, 7, pixels[784] dropout=0.2'",
+    "hidden": "declare hidden neurons like 'hidden a, h[256] activation=tanh'",
+    "output": "declare outputs like 'output y, logits[10]'",
+    "activation": "set the default hidden activation like 'activation relu'",
+    "output_activation": "set the output transformation like "
+    "'output_activation softmax'",
+    "dropout": "set the default hidden dropout like 'dropout 0.1'",
+}
+_EDGE_SHAPE = "connect neurons like 'a, b -> c -> d', one statement per line"
+_CHARACTER_HINT = (
+    "names are letters, digits and '_' not starting with a digit, or plain "
+    "numbers; comments start with '#'"
+)
+
+
+@v_args(inline=True)
+class _ToAst(Transformer):
+    """Builds AST nodes as the LALR parser reduces, without a parse tree."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.source = Source("")
+
+    def _span(self, first: Token, last: Token | None = None) -> Span:
+        last = last or first
+        assert first.line is not None and first.column is not None
+        end = last.end_column if last.line == first.line else None
+        return self.source.span(first.line, first.column, end)
+
+    def start(self, *statements: Statement) -> tuple[Statement, ...]:
+        return statements
+
+    def network_stmt(self, keyword: Token, name: Token) -> NetworkStmt:
+        return NetworkStmt(str(name), self._span(name))
+
+    def declaration(
+        self, role: Token, items: tuple[Declared, ...], *attributes: Attribute
+    ) -> Declaration:
+        return Declaration(str(role), items, attributes, self._span(role))
+
+    def decl_list(self, *items: Declared) -> tuple[Declared, ...]:
+        return items
+
+    def decl_name(self, token: Token) -> Declared:
+        return Declared(_name(token), None, self._span(token))
+
+    def decl_group(self, name: Token, size: Token, close: Token) -> Declared:
+        return Declared(str(name), int(size), self._span(name, close))
+
+    def attribute(self, key: Token, value: Token) -> Attribute:
+        return Attribute(
+            str(key),
+            _value(value),
+            str(value),
+            self._span(key, value),
+            self._span(value),
+        )
+
+    def attr_key(self, token: Token) -> Token:
+        return token
+
+    def attr_value(self, token: Token) -> Token:
+        return token
+
+    def default_stmt(self, keyword: Token, value: Token) -> DefaultStmt:
+        return DefaultStmt(
+            str(keyword),
+            _value(value),
+            str(value),
+            self._span(keyword, value),
+            self._span(value),
+        )
+
+    def edge_stmt(self, *parts: tuple[Ref, ...] | Token) -> EdgeStmt:
+        return EdgeStmt(tuple(part for part in parts if isinstance(part, tuple)))
+
+    def ref_list(self, *refs: Ref) -> tuple[Ref, ...]:
+        return refs
+
+    def ref_name(self, token: Token) -> Ref:
+        return Ref(_name(token), None, self._span(token))
+
+    def ref_member(self, name: Token, index: Token, close: Token) -> Ref:
+        return Ref(str(name), int(index), self._span(name, close))
+
+
+def _name(token: Token) -> int | str:
+    return int(token) if token.type == "INT" else str(token)
+
+
+def _value(token: Token) -> int | str | float:
+    if token.type == "INT":
+        return int(token)
+    if token.type == "NUMBER":
+        return float(token)
+    return str(token)
+
+
+_lock = threading.Lock()
+
+
+@cache
+def _parser() -> tuple[Lark, _ToAst]:
+    transformer = _ToAst()
+    grammar = read_resource("grammar", "connex.lark")
+    parser = Lark(grammar, parser="lalr", lexer="contextual", transformer=transformer)
+    return parser, transformer
+
+
+def parse_source(source: Source) -> Program:
+    """Parse a whole file.
+
+    Raises:
+        ParseError: the text does not follow the grammar; the diagnostic names what
+            was found, what was expected, and shows the statement's shape.
+    """
+    parser, transformer = _parser()
+    # A final newline lets every statement end the same way; positions are unchanged.
+    text = source.text if source.text.endswith("\n") else source.text + "\n"
+    with _lock:
+        transformer.source = source
+        try:
+            statements = parser.parse(text)
+        except UnexpectedInput as err:
+            raise ParseError(_translate(source, err)) from err
+    return Program(source, tuple(statements))
+
+
+def _translate(source: Source, err: UnexpectedInput) -> Diagnostic:
+    """Turn a Lark exception into a diagnostic with a plain-words message."""
+    line = max(1, err.line if isinstance(err.line, int) else 1)
+    column = max(1, err.column if isinstance(err.column, int) else 1)
+    hint = _statement_hint(source.line_text(line))
+
+    if isinstance(err, UnexpectedCharacters):
+        char = source.line_text(line)[column - 1 : column] or "\\n"
+        message = f"unexpected character '{char}'"
+        return diagnostic(
+            source, source.span(line, column), message, _CHARACTER_HINT, kind="parse"
+        )
+
+    assert isinstance(err, UnexpectedToken)
+    token = err.token
+    expected = _expected_words(err.expected)
+    if token.type in {k.upper() for k in KEYWORDS} and "NAME" in err.expected:
+        message = f"'{token}' is a reserved word and cannot name a neuron or network"
+        hint = "rename it; reserved words are " + ", ".join(KEYWORDS)
+    elif token.type in ("_NL", "$END"):
+        message = f"the statement ends too early; expected {expected}"
+    else:
+        message = f"unexpected {_describe(token)}; expected {expected}"
+    end = token.end_column if token.end_line == token.line else None
+    span = source.span(token.line or line, token.column or column, end)
+    return diagnostic(source, span, message, hint, kind="parse")
+
+
+def _describe(token: Token) -> str:
+    if token.type == "NAME":
+        return f"name '{token}'"
+    if token.type in ("INT", "NUMBER"):
+        return f"number '{token}'"
+    return f"'{token}'"
+
+
+def _expected_words(terminals: set[str]) -> str:
+    words = sorted({_TERMINAL_WORDS.get(t, t) for t in terminals})
+    if len(words) == 1:
+        return words[0]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _statement_hint(line: str) -> str:
+    words = line.split("#", 1)[0].split()
+    first = words[0] if words else ""
+    return _STATEMENT_SHAPES.get(first, _EDGE_SHAPE)

@@ -1,0 +1,47 @@
+"""Source text and spans: where in a `.cnx` file each piece of a network came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A run of characters on one line of a source file (1-based, end exclusive)."""
+
+    filename: str
+    line: int
+    column: int
+    end_column: int
+
+    def __str__(self) -> str:
+        return f"{self.filename}:{self.line}:{self.column}"
+
+
+class Source:
+    """The text of one `.cnx` file, with the name it was given as."""
+
+    __slots__ = ("filename", "text", "_lines")
+
+    def __init__(self, text: str, filename: str = "<string>") -> None:
+        self.filename = filename
+        self.text = text
+        self._lines: list[str] | None = None
+
+    def line_text(self, line: int) -> str:
+        """The text of a 1-based line, without its line ending."""
+        if self._lines is None:
+            self._lines = self.text.splitlines()
+        if 1 <= line <= len(self._lines):
+            return self._lines[line - 1]
+        return ""
+
+    def span(self, line: int, column: int, end_column: int | None = None) -> Span:
+        """A span on `line` from `column` up to (not including) `end_column`."""
+        if end_column is None or end_column <= column:
+            end_column = column + 1
+        return Span(self.filename, line, column, end_column)
+
+    def start(self) -> Span:
+        """The span of the first character, for problems of the file as a whole."""
+        return self.span(1, 1)
