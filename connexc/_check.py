@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from ._errors import Diagnostic, diagnostic
+from ._errors import Diagnostic, diagnostic, in_source_order
 from ._ir import Edge, Name, Network, quote
 from ._source import Span
 
@@ -21,7 +21,7 @@ def check_graph(network: Network) -> list[Diagnostic]:
     found += _check_fed(network)
     found += _check_cycles(network)
     found += _check_reaches_output(network)
-    return _first_per_place(found)
+    return in_source_order(_first_per_place(found))
 
 
 def _first_per_place(found: list[Diagnostic]) -> list[Diagnostic]:

@@ -408,7 +408,7 @@ class _Builder:
     def report_undefined(self, ref: Ref) -> None:
         text = ref.name if ref.index is None else f"{ref.name}[{ref.index}]"
         candidates = [str(n) for n in self.declared_at]
-        close = difflib.get_close_matches(str(ref.name), candidates, n=1)
+        close = difflib.get_close_matches(str(ref.name), candidates, n=1, cutoff=0.5)
         guess = f", or did you mean '{close[0]}'?" if close else ""
         self.error(
             ref.span,

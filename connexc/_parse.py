@@ -202,6 +202,9 @@ def _translate(source: Source, err: UnexpectedInput) -> Diagnostic:
     if token.type in {k.upper() for k in KEYWORDS} and "NAME" in err.expected:
         message = f"'{token}' is a reserved word and cannot name a neuron or network"
         hint = "rename it; reserved words are " + ", ".join(KEYWORDS)
+    elif token.type == "EQUAL" and "ARROW" in err.expected:
+        message = f"unexpected {_describe(token)}; expected {expected}"
+        hint = "edges are written with '->', as in 'a -> b'"
     elif token.type in ("_NL", "$END"):
         message = f"the statement ends too early; expected {expected}"
     else:
