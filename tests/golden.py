@@ -15,6 +15,8 @@ def check_golden(path: Path, actual: str) -> None:
     if os.environ.get("CONNEXC_UPDATE_GOLDENS") == "1":
         path.write_text(actual, encoding="utf-8")
         return
-    assert path.exists(), f"missing golden file {path}; run with CONNEXC_UPDATE_GOLDENS=1"
+    assert path.exists(), (
+        f"missing golden file {path}; run with CONNEXC_UPDATE_GOLDENS=1"
+    )
     expected = path.read_text(encoding="utf-8")
     assert actual == expected, f"output differs from golden file {path}"
