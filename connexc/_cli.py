@@ -177,8 +177,8 @@ def print_diagnostics(found: Sequence) -> None:
         print(diagnostic.render(), file=sys.stderr)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file beside it and a rename.
+def write_atomically(path: Path, text: str | bytes) -> None:
+    """Write text or bytes to `path` through a temporary file beside it and a rename.
 
     A failure at any point leaves an existing `path` untouched and no partial file.
     """
@@ -187,7 +187,11 @@ def write_atomically(path: Path, text: str) -> None:
         prefix=f".{path.name}.", suffix=".tmp", dir=directory
     )
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+        if isinstance(text, bytes):
+            handle = os.fdopen(fd, "wb")
+        else:
+            handle = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+        with handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
