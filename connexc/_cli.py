@@ -26,6 +26,7 @@ logger = logging.getLogger("connexc")
 # Loaded lazily, so `connexc net.cnx` imports only what compiling needs.
 COMMANDS: dict[str, str] = {
     "check": "connexc._cli:check_main",
+    "diff": "connexc._diff:main",
 }
 
 _USAGE = """\

@@ -15,9 +15,7 @@ import difflib
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._api import _check_neuron_name, _import, activation_name
 from ._compile import compile_network
@@ -25,6 +23,9 @@ from ._errors import CompileError
 from ._ir import HIDDEN_ACTIVATIONS, Name
 from ._source import Source
 from ._write import Structure, name_key, structure_of_model, write_cnx
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # The file name edited networks are compiled under. It is fixed, so that one
 # structure always gives byte-identical code and hence the same class.
@@ -200,12 +201,16 @@ class _Mapping:
 
 def _positions(old: Sequence[Any], new: Sequence[Any]) -> np.ndarray:
     """For each item of `new`, its index in `old`, or -1."""
+    import numpy as np
+
     index = {item: i for i, item in enumerate(old)}
     return np.fromiter((index.get(item, -1) for item in new), np.int64, len(new))
 
 
 def _gathered(old: Any, base: Any, source: np.ndarray) -> Any:
     """`base` with each entry whose `source` is not -1 replaced by `old[source]`."""
+    import numpy as np
+
     targets = np.flatnonzero(source >= 0)
     if len(targets) == 0:
         return base
@@ -214,6 +219,8 @@ def _gathered(old: Any, base: Any, source: np.ndarray) -> Any:
 
 def _split(old: Sequence[Any], new: Sequence[Any], source: np.ndarray) -> tuple:
     """(kept, new, dropped) items, given the positions in `old` of `new`'s items."""
+    import numpy as np
+
     used = np.zeros(len(old), dtype=bool)
     used[source[source >= 0]] = True
     kept = tuple(item for item, i in zip(new, source.tolist(), strict=True) if i >= 0)
