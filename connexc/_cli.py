@@ -26,11 +26,16 @@ logger = logging.getLogger("connexc")
 # Loaded lazily, so `connexc net.cnx` imports only what compiling needs.
 COMMANDS: dict[str, str] = {
     "check": "connexc._cli:check_main",
+    "dot": "connexc._subcommands:dot_main",
+    "inspect": "connexc._subcommands:inspect_main",
+    "new": "connexc._subcommands:new_main",
+    "export-json": "connexc._subcommands:export_json_main",
+    "import-json": "connexc._subcommands:import_json_main",
     "diff": "connexc._diff:main",
 }
 
 _USAGE = """\
-connexc FILE.cnx [-o OUT.py] [-v] [--debug]
+connexc FILE.cnx [-o OUT.py] [--strategy {{auto,dense,sparse}}] [-v] [--debug]
        connexc check FILE.cnx... [-v]
        connexc COMMAND --help   (commands: {commands})"""
 
@@ -60,6 +65,13 @@ def compile_main(argv: list[str]) -> int:
         "--output",
         help="where to write the module (default: FILE with a .py suffix)",
     )
+    parser.add_argument(
+        "--strategy",
+        choices=("auto", "dense", "sparse"),
+        default="auto",
+        help="how levels are evaluated: by a cost model (auto), as masked matmuls "
+        "(dense) or as padded fan-in sums (sparse)",
+    )
     add_common_options(parser)
     parser.add_argument("--version", action="version", version=f"connexc {VERSION}")
     args = parser.parse_args(argv)
@@ -73,7 +85,7 @@ def compile_main(argv: list[str]) -> int:
     def run() -> int:
         start = time.perf_counter()
         source = read_source(source_path)
-        compiled = compile_network(source)
+        compiled = compile_network(source, strategy=args.strategy)
         print_diagnostics(compiled.warnings)
         write_atomically(output, compiled.code)
         logger.info(
