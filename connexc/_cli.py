@@ -35,7 +35,7 @@ COMMANDS: dict[str, str] = {
 }
 
 _USAGE = """\
-connexc FILE.cnx [-o OUT.py] [--strategy {{auto,dense,sparse}}] [-v] [--debug]
+connexc FILE.cnx [-o OUT.py] [-v] [--debug]
        connexc check FILE.cnx... [-v]
        connexc COMMAND --help   (commands: {commands})"""
 
@@ -65,13 +65,6 @@ def compile_main(argv: list[str]) -> int:
         "--output",
         help="where to write the module (default: FILE with a .py suffix)",
     )
-    parser.add_argument(
-        "--strategy",
-        choices=("auto", "dense", "sparse"),
-        default="auto",
-        help="how levels are evaluated: by a cost model (auto), as masked matmuls "
-        "(dense) or as padded fan-in sums (sparse)",
-    )
     add_common_options(parser)
     parser.add_argument("--version", action="version", version=f"connexc {VERSION}")
     args = parser.parse_args(argv)
@@ -85,7 +78,7 @@ def compile_main(argv: list[str]) -> int:
     def run() -> int:
         start = time.perf_counter()
         source = read_source(source_path)
-        compiled = compile_network(source, strategy=args.strategy)
+        compiled = compile_network(source)
         print_diagnostics(compiled.warnings)
         write_atomically(output, compiled.code)
         logger.info(
