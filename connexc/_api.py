@@ -132,7 +132,7 @@ def from_adjacency(
         lines.append(f"dropout {default_dropout!r}")
     for role, members in (("input", inputs), ("hidden", hidden), ("output", outputs)):
         plain = [n for n in members if n not in per_neuron]
-        lines += _wrapped(role, plain) if plain or role != "hidden" else []
+        lines += _wrapped(role, plain) if plain else []
         lines += [
             f"{role} {n} dropout={per_neuron[n]!r}" for n in members if n in per_neuron
         ]
