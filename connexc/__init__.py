@@ -7,6 +7,7 @@ Importing connexc does not import JAX; the functions that build models do.
 from ._api import NeuralNetwork, from_adjacency, load, load_source
 from ._compile import compile_file, compile_source
 from ._diff import StructureDiff, diff
+from ._dot import render_dot, to_dot
 from ._errors import (
     CompileError,
     CompileWarning,
@@ -14,6 +15,9 @@ from ._errors import (
     ParseError,
     UsageError,
 )
+from ._generators import new_dense_mlp, new_mlp
+from ._inspect import inspect_network
+from ._interop import from_json, from_networkx, model_from_json, to_json, to_networkx
 from ._plasticity import (
     EditError,
     RemovedNeurons,
@@ -30,6 +34,7 @@ from ._plasticity import (
     transfer,
     transfer_opt_state,
 )
+from ._progress import progress
 from ._version import VERSION as __version__
 
 __all__ = [
@@ -53,12 +58,23 @@ __all__ = [
     "compile_source",
     "diff",
     "from_adjacency",
+    "from_json",
+    "from_networkx",
+    "inspect_network",
     "load",
     "load_source",
+    "model_from_json",
+    "new_dense_mlp",
+    "new_mlp",
+    "progress",
     "remove_connections",
     "remove_neurons",
+    "render_dot",
     "set_dropout_p",
     "to_cnx",
+    "to_dot",
+    "to_json",
+    "to_networkx",
     "transfer",
     "transfer_opt_state",
 ]
