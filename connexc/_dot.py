@@ -272,12 +272,12 @@ class RenderError(Exception):
         self.hint = hint
 
 
-def render_dot(dot: str, image_format: Literal["svg", "png"]) -> bytes:
+def render_dot(dot: str, image_format: str) -> bytes:
     """Render DOT text to an image with Graphviz.
 
     Args:
         dot: DOT text, as made by `to_dot`.
-        image_format: "svg" or "png".
+        image_format: "svg", "png", or another output format of `dot -T`.
 
     Returns:
         The image file's bytes.
