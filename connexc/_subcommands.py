@@ -242,6 +242,7 @@ def export_json_main(argv: list[str]) -> int:
 def import_json_main(argv: list[str]) -> int:
     """`connexc import-json GRAPH.json [-o OUT.cnx]`: JSON graph to `.cnx`."""
     from ._compile import analyse
+    from ._errors import UsageError, diagnostic
     from ._interop import from_json
     from ._source import Source
 
@@ -270,9 +271,15 @@ def import_json_main(argv: list[str]) -> int:
         try:
             data = json.loads(raw)
         except json.JSONDecodeError as err:
-            raise _Failure(
-                f"{args.file}:{err.lineno}:{err.colno}: {err.msg}",
-                "the file must be one JSON object, as 'connexc export-json' writes",
+            source = Source(raw, args.file)
+            raise UsageError(
+                diagnostic(
+                    source,
+                    source.span(err.lineno, err.colno),
+                    f"this is not valid JSON: {err.msg[:1].lower()}{err.msg[1:]}",
+                    "the file must be one JSON object, as 'connexc export-json' writes",
+                    kind="usage",
+                )
             ) from err
         try:
             text = from_json(data)
