@@ -10,19 +10,29 @@ parameters across with `transfer`. Edits are checked first, so a bad one raises 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
+import gc
 from collections import defaultdict, deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._api import _check_neuron_name, _import, activation_name
-from ._compile import compile_network
-from ._errors import CompileError
+from ._check import check_graph
+from ._emit import render_module
+from ._errors import CompileError, raise_errors
 from ._ir import HIDDEN_ACTIVATIONS, Name
-from ._source import Source
-from ._write import Structure, name_key, structure_of_model, write_cnx
+from ._levels import assign_levels
+from ._version import VERSION
+from ._write import (
+    Structure,
+    name_key,
+    network_of_structure,
+    structure_of_model,
+    write_cnx,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -111,6 +121,23 @@ class RemovedNeurons:
         return "\n".join(lines)
 
 
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many small objects.
+
+    A large network means tens of thousands of `Edge`s and strings; with JAX
+    loaded, the collections they trigger scan a big heap and cost more than the
+    building itself. Nothing built here forms reference cycles.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _edge_text(edge: tuple[Name, Name]) -> str:
     return f"{edge[0]} -> {edge[1]}"
 
@@ -163,11 +190,14 @@ def transfer(
     if new_edges not in ("zero", "init"):
         raise ValueError(f'new_edges must be "zero" or "init", got {new_edges!r}')
     mapping = _Mapping(type(old_model), type(new_model))
-
-    new_w = new_model.edge_weight_array()
-    base_w = new_w if new_edges == "init" else jnp.zeros_like(new_w)
-    weights = mapping.weights(old_model.edge_weight_array(), base_w)
-    biases = mapping.biases(old_model.bias_array(), new_model.bias_array())
+    old_w = old_model.edge_weight_array()
+    if new_edges == "init":
+        weights = mapping.weights(old_w, lambda: new_model.edge_weight_array())
+    else:
+        weights = mapping.weights(
+            old_w, lambda: jnp.zeros(len(mapping.new_edges), old_w.dtype)
+        )
+    biases = mapping.biases(old_model.bias_array(), lambda: new_model.bias_array())
     return new_model.with_parameters(weights, biases), mapping.report(new_edges)
 
 
@@ -181,10 +211,10 @@ class _Mapping:
         self.edge_from = _positions(self.old_edges, self.new_edges)
         self.bias_from = _positions(self.old_biased, self.new_biased)
 
-    def weights(self, old: Any, base: Any) -> Any:
+    def weights(self, old: Any, base: Callable[[], Any]) -> Any:
         return _gathered(old, base, self.edge_from)
 
-    def biases(self, old: Any, base: Any) -> Any:
+    def biases(self, old: Any, base: Callable[[], Any]) -> Any:
         return _gathered(old, base, self.bias_from)
 
     def report(self, new_edges: str) -> TransferReport:
@@ -207,14 +237,21 @@ def _positions(old: Sequence[Any], new: Sequence[Any]) -> np.ndarray:
     return np.fromiter((index.get(item, -1) for item in new), np.int64, len(new))
 
 
-def _gathered(old: Any, base: Any, source: np.ndarray) -> Any:
-    """`base` with each entry whose `source` is not -1 replaced by `old[source]`."""
+def _gathered(old: Any, base: Callable[[], Any], source: np.ndarray) -> Any:
+    """`base()` with each entry whose `source` is not -1 replaced by `old[source]`.
+
+    `base` is called only when some entry is new, so a model that is only traced
+    (whose arrays have shapes but no values) works when everything is kept.
+    """
     import numpy as np
 
     targets = np.flatnonzero(source >= 0)
+    if len(targets) == len(source):
+        return old[source]
+    values = base()
     if len(targets) == 0:
-        return base
-    return base.at[targets].set(old[source[targets]].astype(base.dtype))
+        return values
+    return values.at[targets].set(old[source[targets]].astype(values.dtype))
 
 
 def _split(old: Sequence[Any], new: Sequence[Any], source: np.ndarray) -> tuple:
@@ -271,10 +308,13 @@ def transfer_opt_state(opt_state: Any, old_model: Any, new_model: Any) -> Any:
                 "parameter is, so it cannot be migrated by name; states built for "
                 "eqx.filter(model, eqx.is_array) are supported"
             ) from err
-        new_w = jnp.zeros(len(mapping.new_edges), old_w.dtype)
-        new_b = jnp.zeros(len(mapping.new_biased), old_b.dtype)
         migrated = new_model.with_parameters(
-            mapping.weights(old_w, new_w), mapping.biases(old_b, new_b)
+            mapping.weights(
+                old_w, lambda: jnp.zeros(len(mapping.new_edges), old_w.dtype)
+            ),
+            mapping.biases(
+                old_b, lambda: jnp.zeros(len(mapping.new_biased), old_b.dtype)
+            ),
         )
         static = jax.tree_util.tree_leaves(eqx.filter(node, eqx.is_array, inverse=True))
         return migrated if static else eqx.filter(migrated, eqx.is_array)
@@ -294,6 +334,7 @@ def to_cnx(model: Any) -> str:
     return write_cnx(structure_of_model(model))
 
 
+@_gc_paused()
 def add_connections(
     model: Any,
     connections: Connections,
@@ -326,6 +367,7 @@ def add_connections(
     return _rebuild(model, edited, key, new_edges)[0]
 
 
+@_gc_paused()
 def remove_connections(model: Any, connections: Connections) -> Any:
     """Remove edges; every other parameter is kept exactly.
 
@@ -362,6 +404,7 @@ def remove_connections(model: Any, connections: Connections) -> Any:
     return _rebuild(model, edited, None, "zero")[0]
 
 
+@_gc_paused()
 def add_neurons(
     model: Any,
     neurons: Iterable[Name],
@@ -458,6 +501,7 @@ def add_output_neurons(
     return add_neurons(model, neurons, connections, role="output", **options)
 
 
+@_gc_paused()
 def remove_neurons(
     model: Any, neurons: Iterable[Name], *, remove_dangling: bool = False
 ) -> tuple[Any, RemovedNeurons]:
@@ -525,6 +569,7 @@ def remove_neurons(
     return new_model, info
 
 
+@_gc_paused()
 def set_dropout_p(model: Any, p: float | Mapping[Name, float]) -> Any:
     """Change dropout probabilities; parameters are kept exactly.
 
@@ -568,26 +613,85 @@ def _structure(model: Any) -> Structure:
 def _rebuild(
     model: Any, structure: Structure, key: Any, new_edges: Literal["zero", "init"]
 ) -> tuple[Any, TransferReport]:
-    """Compile an edited structure in memory and carry `model`'s parameters over."""
+    """Compile an edited structure in memory and carry `model`'s parameters over.
+
+    The network is built from the canonical layout rather than parsed from its
+    text (the same `Network`, spans included, at a fraction of the cost), then
+    checked, levelled and rendered as `compile_network` would.
+    """
+    code = _generated_code(structure, getattr(model, "STRATEGY", None))
+    new_class = _import(code, EDIT_FILENAME)
+    fresh = _fresh(new_class, model, key, new_edges, structure)
+    new_model, report = transfer(model, fresh, new_edges=new_edges)
+    if not _concrete(new_model):
+        # Some array of the traced model was not a parameter; initialise for real.
+        fresh = new_class(key=_key(key), inference=_inference(model))
+        new_model, report = transfer(model, fresh, new_edges=new_edges)
+    return new_model, report
+
+
+def _concrete(model: Any) -> bool:
+    """Whether every leaf of a model has a value (none is a traced placeholder)."""
     import jax
 
+    return not any(
+        isinstance(leaf, jax.ShapeDtypeStruct)
+        for leaf in jax.tree_util.tree_leaves(model)
+    )
+
+
+def _key(key: Any) -> Any:
+    import jax
+
+    return jax.random.key(0) if key is None else key
+
+
+def _inference(model: Any) -> bool:
+    return getattr(model, "inference", False)
+
+
+def _generated_code(structure: Structure, strategy: str | None) -> str:
     try:
-        text = write_cnx(structure)
+        _, network = network_of_structure(structure, EDIT_FILENAME)
     except ValueError as err:
         raise EditError(str(err), "edit a group as a whole") from err
     try:
-        compiled = compile_network(Source(text, EDIT_FILENAME))
-    except CompileError as err:  # the checks above should make this unreachable
+        raise_errors(check_graph(network))
+    except CompileError as err:  # the checks before an edit make this unreachable
         raise EditError(
             f"the edited network does not compile:\n{err}",
             "this is a bug in connexc's edit checks; please report it",
         ) from err
-    new_class = _import(compiled.code, EDIT_FILENAME)
-    inference = getattr(model, "inference", False)
-    fresh = new_class(
-        key=jax.random.key(0) if key is None else key, inference=inference
+    levels = assign_levels(network)
+    if strategy is None:
+        return render_module(network, levels, VERSION)
+    return render_module(network, levels, VERSION, strategy)
+
+
+def _fresh(
+    new_class: type,
+    model: Any,
+    key: Any,
+    new_edges: str,
+    structure: Structure,
+) -> Any:
+    """A model of `new_class` to transfer into.
+
+    When every parameter will come from `model` (no new biases, new edges at zero),
+    the model is only traced, not initialised: `transfer` replaces all of its
+    arrays, and skipping the random draws saves compiling the initialiser.
+    """
+    import equinox as eqx
+
+    inference = _inference(model)
+    key = _key(key)
+    old_biased = set(model.NEURONS[len(model.INPUTS) :])
+    needs_values = new_edges == "init" or any(
+        n not in old_biased for n in (*structure.hidden, *structure.outputs)
     )
-    return transfer(model, fresh, new_edges=new_edges)
+    if needs_values:
+        return new_class(key=key, inference=inference)
+    return eqx.filter_eval_shape(new_class, key=key, inference=inference)
 
 
 def _pairs(connections: Connections) -> list[tuple[Name, Name]]:

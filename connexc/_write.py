@@ -15,7 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._ir import DEFAULT_ACTIVATION, Name, Network
+from ._ir import DEFAULT_ACTIVATION, Edge, Group, Name, Network, Neuron
+from ._source import Source, Span
 
 WIDTH = 88
 _MEMBER = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\[([0-9]+)\]\Z")
@@ -156,40 +157,147 @@ def write_cnx(structure: Structure) -> str:
         ValueError: the structure cannot be written in `.cnx`, such as a group with
             some but not all of its members, or members whose attributes differ.
     """
-    neurons = structure.neurons()
-    present = set(neurons)
-    if len(present) != len(neurons):
-        repeated = [n for n, c in Counter(neurons).items() if c > 1]
-        raise ValueError(f"neuron {_quote(repeated[0])} appears more than once")
-    default = structure.default_activation()
-    attributes = {
-        n: (structure.activations.get(n, default), float(structure.dropout.get(n, 0)))
-        for n in structure.hidden
-    }
-    for n in (*structure.inputs, *structure.outputs):
-        attributes[n] = ("identity", float(structure.dropout.get(n, 0.0)))
-    default_dropout = _default_dropout([attributes[n][1] for n in structure.hidden])
-    groups = _written_groups(structure, attributes, present)
-    in_group = {m: g for g, members in groups.items() for m in members}
-    for n in neurons:
-        if isinstance(n, str) and _MEMBER.match(n) and n not in in_group:
-            raise ValueError(
-                f"neuron {_quote(n)} is named like a group member, but no group "
-                f"'{_MEMBER.match(n).group(1)}' holds it"  # type: ignore[union-attr]
-            )
+    return _Layout(structure).text()
 
-    lines = [f"network {structure.name}", f"activation {default}"]
-    if structure.output_activation != "identity":
-        lines.append(f"output_activation {structure.output_activation}")
-    if default_dropout:
-        lines.append(f"dropout {default_dropout!r}")
-    lines.append("")
-    lines += _declarations(structure, attributes, groups, (default, default_dropout))
-    lines.append("")
-    lines += _edge_statements(structure.edges, groups)
-    while lines and lines[-1] == "":
-        lines.pop()
-    return "\n".join(lines) + "\n"
+
+def network_of_structure(structure: Structure, filename: str) -> tuple[str, Network]:
+    """The canonical text of a structure and the `Network` that parsing it gives.
+
+    The network is built from the layout directly, without parsing, and equals
+    `build_network(parse_source(Source(text, filename)))` field for field, spans
+    included; so code rendered from it is byte-identical to compiling the text.
+
+    Raises:
+        ValueError: as `write_cnx`.
+    """
+    layout = _Layout(structure)
+    text = layout.text()
+    return text, layout.network(Source(text, filename))
+
+
+@dataclass(frozen=True)
+class _Statement:
+    """One line: `head item, item, ... suffix`, with the neurons each item means.
+
+    For a declaration `head` is the role and `sources` is empty; for an edge
+    statement `head` is `source ->` and `sources` are the neurons it stands for.
+    """
+
+    head: str
+    items: tuple[str, ...]
+    names: tuple[tuple[Name, ...], ...]
+    suffix: str = ""
+    sources: tuple[Name, ...] = ()
+
+    def text(self) -> str:
+        return f"{self.head} {', '.join(self.items)}{self.suffix}"
+
+    def columns(self) -> list[int]:
+        """The 1-based column where each item starts."""
+        columns = []
+        column = len(self.head) + 2
+        for item in self.items:
+            columns.append(column)
+            column += len(item) + 2
+        return columns
+
+
+class _Layout:
+    """Every line of the canonical text, decided once from a structure."""
+
+    def __init__(self, structure: Structure) -> None:
+        neurons = structure.neurons()
+        present = set(neurons)
+        if len(present) != len(neurons):
+            repeated = [n for n, c in Counter(neurons).items() if c > 1]
+            raise ValueError(f"neuron {_quote(repeated[0])} appears more than once")
+        default = structure.default_activation()
+        attributes = {
+            n: (
+                structure.activations.get(n, default),
+                float(structure.dropout.get(n, 0.0)),
+            )
+            for n in structure.hidden
+        }
+        for n in (*structure.inputs, *structure.outputs):
+            attributes[n] = ("identity", float(structure.dropout.get(n, 0.0)))
+        default_dropout = _default_dropout([attributes[n][1] for n in structure.hidden])
+        groups = _written_groups(structure, attributes, present)
+        in_group = {m for members in groups.values() for m in members}
+        for n in neurons:
+            match = _MEMBER.match(n) if isinstance(n, str) else None
+            if match and n not in in_group:
+                raise ValueError(
+                    f"neuron {_quote(n)} is named like a group member, but no group "
+                    f"'{match.group(1)}' holds it"
+                )
+
+        self.structure = structure
+        self.attributes = attributes
+        self.groups = groups
+        self.header = [f"network {structure.name}", f"activation {default}"]
+        if structure.output_activation != "identity":
+            self.header.append(f"output_activation {structure.output_activation}")
+        if default_dropout:
+            self.header.append(f"dropout {default_dropout!r}")
+        self.declarations = _declarations(
+            structure, attributes, groups, (default, default_dropout)
+        )
+        self.edges = _edge_statements(structure.edges, groups)
+
+    def text(self) -> str:
+        lines = [*self.header, ""]
+        lines += [s.text() for s in self.declarations]
+        if self.edges:
+            lines.append("")
+            lines += [s.text() for s in self.edges]
+        return "\n".join(lines) + "\n"
+
+    def network(self, source: Source) -> Network:
+        """The resolved network of this layout's text, as `_ir` would build it."""
+        filename = source.filename
+        line = len(self.header) + 2
+        neurons: dict[Name, Neuron] = {}
+        groups = []
+        for statement in self.declarations:
+            role = statement.head
+            for item, names, column in zip(
+                statement.items, statement.names, statement.columns(), strict=True
+            ):
+                span = Span(filename, line, column, column + len(item))
+                group = None
+                if item.endswith("]"):
+                    group = item[: item.index("[")]
+                    groups.append(Group(group, role, names, span))
+                for name in names:
+                    activation, dropout = self.attributes[name]
+                    neurons[name] = Neuron(name, role, activation, dropout, span, group)
+            line += 1
+
+        edges: dict[tuple[Name, Name], Edge] = {}
+        line += 1
+        for statement in self.edges:
+            for names, column, item in zip(
+                statement.names, statement.columns(), statement.items, strict=True
+            ):
+                span = Span(filename, line, 1, column + len(item))
+                for source_name in statement.sources:
+                    for target in names:
+                        edges[(source_name, target)] = Edge(source_name, target, span)
+            line += 1
+
+        ordered = tuple(neurons.values())
+        return Network(
+            name=self.structure.name,
+            source=source,
+            neurons=ordered,
+            inputs=tuple(n.name for n in ordered if n.role == "input"),
+            outputs=tuple(n.name for n in ordered if n.role == "output"),
+            edges=tuple(edges.values()),
+            groups=tuple(groups),
+            output_activation=self.structure.output_activation,
+            by_name=neurons,
+        )
 
 
 def _quote(name: Name) -> str:
@@ -256,45 +364,47 @@ def _declarations(
     attributes: Mapping[Name, tuple[str, float]],
     groups: Mapping[str, tuple[Name, ...]],
     defaults: tuple[str, float],
-) -> list[str]:
+) -> list[_Statement]:
     """Declaration statements: inputs, hidden, outputs."""
     first_of = {members[0]: g for g, members in groups.items()}
     in_group = {m for members in groups.values() for m in members}
 
-    def items(names: Iterable[Name]) -> list[tuple[str, tuple[str, float]]]:
-        """(text, attributes) per item, a written group standing for its members."""
+    def items(names: Iterable[Name]) -> list[_Item]:
+        """One item per neuron, a written group standing for all its members."""
         found = []
         for n in names:
             if n in first_of:
                 group = first_of[n]
-                found.append((f"{group}[{len(groups[group])}]", attributes[n]))
+                members = groups[group]
+                found.append((f"{group}[{len(members)}]", members, attributes[n]))
             elif n not in in_group:
-                found.append((str(n), attributes[n]))
+                found.append((str(n), (n,), attributes[n]))
         return found
 
-    lines = _ordered_declarations("input", items(structure.inputs))
-    by_attributes: dict[tuple[str, float], list[str]] = defaultdict(list)
-    for text, attrs in items(sorted(structure.hidden, key=name_key)):
-        by_attributes[attrs].append(text)
+    statements = _ordered_declarations("input", items(structure.inputs))
+    by_attributes: dict[tuple[str, float], list[_Item]] = defaultdict(list)
+    for item in items(sorted(structure.hidden, key=name_key)):
+        by_attributes[item[2]].append(item)
     # Default attributes first, then each other set in order.
     for attrs in sorted(by_attributes, key=lambda a: (a != defaults, a)):
-        lines += _wrapped("hidden", by_attributes[attrs], _suffix(attrs, defaults))
-    lines += _ordered_declarations("output", items(structure.outputs))
-    return lines
+        statements += _wrapped("hidden", by_attributes[attrs], _suffix(attrs, defaults))
+    statements += _ordered_declarations("output", items(structure.outputs))
+    return statements
 
 
-def _ordered_declarations(
-    role: str, items: list[tuple[str, tuple[str, float]]]
-) -> list[str]:
+_Item = tuple[str, tuple[Name, ...], Any]  # text, neurons it means, attributes
+
+
+def _ordered_declarations(role: str, items: list[_Item]) -> list[_Statement]:
     """Inputs or outputs in their order; runs of equal attributes share statements."""
-    lines: list[str] = []
-    run: list[str] = []
-    for i, (text, attrs) in enumerate(items):
-        run.append(text)
-        if i + 1 == len(items) or items[i + 1][1] != attrs:
-            lines += _wrapped(role, run, _suffix(attrs, ("identity", 0.0)))
+    statements: list[_Statement] = []
+    run: list[_Item] = []
+    for i, item in enumerate(items):
+        run.append(item)
+        if i + 1 == len(items) or items[i + 1][2] != item[2]:
+            statements += _wrapped(role, run, _suffix(item[2], ("identity", 0.0)))
             run = []
-    return lines
+    return statements
 
 
 def _suffix(attributes: tuple[str, float], defaults: tuple[str, float]) -> str:
@@ -307,24 +417,43 @@ def _suffix(attributes: tuple[str, float], defaults: tuple[str, float]) -> str:
     return "".join(f" {p}" for p in parts)
 
 
-def _wrapped(head: str, items: list[str], suffix: str = "") -> list[str]:
-    """`head a, b, c suffix` statements, each kept under `WIDTH` columns if it can."""
-    lines: list[str] = []
-    current: list[str] = []
+def _wrapped(
+    head: str,
+    items: list[_Item],
+    suffix: str = "",
+    sources: tuple[Name, ...] = (),
+) -> list[_Statement]:
+    """`head a, b, c suffix` statements, each kept within `WIDTH` columns if it can."""
+    statements: list[_Statement] = []
+    current: list[_Item] = []
+    width = len(head) + len(suffix) + 1
     for item in items:
-        candidate = f"{head} {', '.join([*current, item])}{suffix}"
-        if current and len(candidate) > WIDTH:
-            lines.append(f"{head} {', '.join(current)}{suffix}")
+        if current and width + 2 + len(item[0]) > WIDTH:
+            statements.append(_statement(head, current, suffix, sources))
             current = []
+            width = len(head) + len(suffix) + 1
+        width += len(item[0]) + (2 if current else 0)
         current.append(item)
     if current:
-        lines.append(f"{head} {', '.join(current)}{suffix}")
-    return lines
+        statements.append(_statement(head, current, suffix, sources))
+    return statements
+
+
+def _statement(
+    head: str, items: list[_Item], suffix: str, sources: tuple[Name, ...]
+) -> _Statement:
+    return _Statement(
+        head,
+        tuple(i[0] for i in items),
+        tuple(i[1] for i in items),
+        suffix,
+        sources,
+    )
 
 
 def _edge_statements(
     edges: Iterable[tuple[Name, Name]], groups: Mapping[str, tuple[Name, ...]]
-) -> list[str]:
+) -> list[_Statement]:
     """Edge statements, one per source (a neuron or a whole group), in name order.
 
     A group source stands for all its members when each of them feeds the target;
@@ -333,7 +462,7 @@ def _edge_statements(
     targets_of: dict[Name, set[Name]] = defaultdict(set)
     for source, target in edges:
         targets_of[source].add(target)
-    rows: dict[Name, list[Name]] = {}
+    rows: dict[Name, tuple[tuple[Name, ...], list[_Item]]] = {}
 
     for group, members in sorted(groups.items(), key=lambda g: name_key(g[0])):
         shared = set.intersection(*(targets_of.get(m, set()) for m in members))
@@ -341,22 +470,25 @@ def _edge_statements(
             continue
         for m in members:
             targets_of[m] -= shared
-        rows[group] = _collapsed(shared, groups)
+        rows[group] = (members, _collapsed(shared, groups))
     for source, targets in targets_of.items():
         if targets:
-            rows[source] = _collapsed(targets, groups)
+            rows[source] = ((source,), _collapsed(targets, groups))
 
-    lines = []
+    statements = []
     for source in sorted(rows, key=name_key):
-        lines += _wrapped(f"{source} ->", rows[source])
-    return lines
+        members, items = rows[source]
+        statements += _wrapped(f"{source} ->", items, "", members)
+    return statements
 
 
 def _collapsed(targets: set[Name], groups: Mapping[str, tuple[Name, ...]]) -> list:
-    """Targets in name order, whole groups written by their group name."""
-    remaining = set(targets)
+    """Target items in name order, whole groups written by their group name."""
+    remaining: dict[Name, tuple[Name, ...]] = {t: (t,) for t in targets}
     for group, members in groups.items():
-        if remaining.issuperset(members):
-            remaining.difference_update(members)
-            remaining.add(group)
-    return [str(t) for t in sorted(remaining, key=name_key)]
+        if all(m in remaining for m in members):
+            for m in members:
+                del remaining[m]
+            remaining[group] = members
+    ordered = sorted(remaining, key=name_key)
+    return [(str(t), remaining[t], None) for t in ordered]

@@ -8,11 +8,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connexc._compile import analyse
+from connexc._compile import analyse, compile_network
+from connexc._emit import render_module
+from connexc._levels import assign_levels
 from connexc._source import Source
+from connexc._version import VERSION
 from connexc._write import (
     Structure,
     name_key,
+    network_of_structure,
     structure_of_model,
     structure_of_network,
     write_cnx,
@@ -227,3 +231,32 @@ def test_compiling_written_text_gives_the_same_structure(structure):
 def test_writing_is_idempotent(structure):
     text = write_cnx(structure)
     assert write_cnx(parsed(text)) == text
+
+
+def _fields(network):
+    return (
+        network.name,
+        network.neurons,
+        network.inputs,
+        network.outputs,
+        network.edges,
+        network.groups,
+        network.output_activation,
+        network.source.text,
+    )
+
+
+@settings(max_examples=60)
+@given(structures())
+def test_network_built_from_layout_equals_parsed_network_with_spans(structure):
+    text, network = network_of_structure(structure, "edit.cnx")
+    parsed_network, _, _ = analyse(Source(text, "edit.cnx"))
+    assert _fields(network) == _fields(parsed_network)
+
+
+def test_module_rendered_from_layout_is_byte_identical_to_compiled_text():
+    structure = parsed(MIXED)
+    text, network = network_of_structure(structure, "edit.cnx")
+    assert render_module(network, assign_levels(network), VERSION) == (
+        compile_network(Source(text, "edit.cnx")).code
+    )
