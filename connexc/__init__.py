@@ -15,6 +15,7 @@ from ._errors import (
     ParseError,
     UsageError,
 )
+from ._fmt import format_cnx
 from ._generators import new_dense_mlp, new_mlp
 from ._inspect import inspect_network
 from ._interop import from_json, from_networkx, model_from_json, to_json, to_networkx
@@ -57,6 +58,7 @@ __all__ = [
     "compile_file",
     "compile_source",
     "diff",
+    "format_cnx",
     "from_adjacency",
     "from_json",
     "from_networkx",

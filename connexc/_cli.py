@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "new": "connexc._subcommands:new_main",
     "export-json": "connexc._subcommands:export_json_main",
     "import-json": "connexc._subcommands:import_json_main",
+    "fmt": "connexc._subcommands:fmt_main",
     "diff": "connexc._diff:main",
 }
 

@@ -299,3 +299,74 @@ def import_json_main(argv: list[str]) -> int:
         return 0
 
     return _run("connexc import-json", args, job)
+
+
+def fmt_main(argv: list[str]) -> int:
+    """`connexc fmt [--check] FILE...`: rewrite files in the canonical layout."""
+    from ._compile import read_source
+    from ._fmt import format_cnx
+
+    parser = argparse.ArgumentParser(
+        prog="connexc fmt",
+        description="Rewrite .cnx files in the canonical layout of connexc.to_cnx, "
+        "keeping comments. Directories are searched for *.cnx files; '-' formats "
+        "stdin to stdout.",
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE", help=".cnx files")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; list the files that would change and exit 1 if any",
+    )
+    add_common_options(parser)
+    args = parser.parse_args(argv)
+    configure_logging(args.verbose)
+
+    if "-" in args.files:
+        if len(args.files) > 1:
+            parser.error("'-' (stdin) cannot be combined with other files")
+        return _run(
+            "connexc fmt", args, lambda: _format_stdin(format_cnx, check=args.check)
+        )
+
+    status = 0
+    for path in _cnx_files(args.files):
+
+        def job(path: Path = path) -> int:
+            source = read_source(path)
+            formatted = format_cnx(source.text, filename=str(path))
+            if formatted == source.text:
+                return 0
+            if args.check:
+                print(f"would reformat {path}")
+                return 1
+            _write(path, formatted)
+            print(f"reformatted {path}", file=sys.stderr)
+            return 0
+
+        status = max(status, _run("connexc fmt", args, job))
+    return status
+
+
+def _format_stdin(format_cnx: Callable[..., str], *, check: bool) -> int:
+    text = sys.stdin.read()
+    formatted = format_cnx(text, filename="<stdin>")
+    if check:
+        if formatted != text:
+            print("would reformat <stdin>")
+            return 1
+        return 0
+    sys.stdout.write(formatted)
+    return 0
+
+
+def _cnx_files(names: list[str]) -> list[Path]:
+    """The files to format: those named, and the `*.cnx` files under directories."""
+    files: list[Path] = []
+    for name in names:
+        path = Path(name)
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*.cnx") if p.is_file())
+        else:
+            files.append(path)
+    return files
