@@ -135,7 +135,8 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
         "--verbose",
         action="count",
         default=0,
-        help="print a summary line per file (-vv: per-stage timings)",
+        help="print per-stage timings and a summary line per file (-vv: all "
+        "debug detail)",
     )
     parser.add_argument(
         "--debug", action="store_true", help="show Python tracebacks of failures"
@@ -148,6 +149,9 @@ def configure_logging(verbosity: int) -> None:
         level = logging.INFO
     elif verbosity > 1:
         level = logging.DEBUG
+    # -v also shows the pipeline's per-stage timings, which it logs at DEBUG.
+    stages = logging.DEBUG if verbosity == 1 else logging.NOTSET
+    logging.getLogger("connexc._compile").setLevel(stages)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     logger.handlers[:] = [handler]

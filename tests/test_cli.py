@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -36,14 +37,18 @@ def test_compiles_to_the_default_output_path(tmp_path: Path) -> None:
     assert result.stdout == ""
 
 
-def test_verbose_prints_one_summary_line(tmp_path: Path) -> None:
+def test_verbose_prints_stage_timings_then_one_summary_line(tmp_path: Path) -> None:
     (tmp_path / "net.cnx").write_text(SEED)
     result = run("net.cnx", "-o", "out.py", "-v", cwd=tmp_path)
     assert result.returncode == 0
-    (line,) = result.stderr.splitlines()
+    *details, line = result.stderr.splitlines()
     assert line.startswith(
         "net.cnx -> out.py: 12 neurons, 14 edges, 6 levels, 0 warnings"
     )
+    stages = [
+        d.split()[1] for d in details if re.fullmatch(r"net.cnx: \w+ [0-9.]+ ms", d)
+    ]
+    assert stages[0] == "parse" and {"check", "levels", "render"} <= set(stages)
 
 
 def test_error_exits_1_with_the_rendered_diagnostic_and_no_traceback(
