@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ._compile import analyse, compile_network, read_source
 from ._errors import CompileError
+from ._progress import DelayedStatus
 from ._version import VERSION
 
 logger = logging.getLogger("connexc")
@@ -79,7 +80,8 @@ def compile_main(argv: list[str]) -> int:
     def run() -> int:
         start = time.perf_counter()
         source = read_source(source_path)
-        compiled = compile_network(source)
+        with DelayedStatus(f"compiling {args.file}"):
+            compiled = compile_network(source)
         print_diagnostics(compiled.warnings)
         write_atomically(output, compiled.code)
         logger.info(
