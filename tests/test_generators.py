@@ -6,6 +6,7 @@ import itertools
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -120,3 +121,8 @@ def test_cli_usage_errors_exit_2_without_output(tmp_path: Path, capsys, argv, me
     err = capsys.readouterr().err
     assert "connexc new: error: " + message in err
     assert "Traceback" not in err
+
+
+def test_example_mlp_gelu_is_the_generator_output():
+    committed = (ROOT / "examples" / "mlp_gelu.cnx").read_text()
+    assert committed == connexc.new_mlp([64, 256, 256, 10], activation="gelu")

@@ -222,3 +222,14 @@ def test_cli_import_of_a_cyclic_graph_reports_it_and_writes_nothing(
     err = capsys.readouterr().err
     assert err.startswith(f"{graph} (as .cnx):")
     assert "cycle" in err
+
+
+def test_evolved_example_computes_what_its_json_describes():
+    model = connexc.model_from_json(
+        ROOT / "examples" / "evolved.json", key=jax.random.key(0)
+    )
+    x0, x1, x2 = 0.5, -1.0, 2.0
+    h5 = 1 / (1 + np.exp(-(1.3 * x0 - 0.7 * x1 + 0.2)))
+    h8 = np.tanh(0.9 * x2 + 2.1 * h5 - 0.4)
+    y = -1.2 * h8 + 0.5 * h5 + 0.1  # the disabled edge 0 -> 3 is left out
+    np.testing.assert_allclose(model(jax.numpy.array([x0, x1, x2])), [y], rtol=1e-6)
