@@ -738,8 +738,10 @@ def _check_new_edges(
                 "sources instead",
             )
         if edge in existing or edge in seen:
-            where = "the model has it already" if edge in existing else "listed twice"
-            raise EditError(f"edge {_edge_text(edge)} is {where}", "add each edge once")
+            why = "the model has it already" if edge in existing else "listed twice"
+            raise EditError(
+                f"cannot add edge {_edge_text(edge)}: {why}", "add each edge once"
+            )
         seen.add(edge)
 
 
@@ -759,8 +761,8 @@ def _check_acyclic(structure: Structure, added: list[tuple[Name, Name]]) -> None
     if all(d == 0 for d in indegree.values()):
         return
 
-    # Some added edge closes the cycle; find the first and the path it closes.
-    for source, target in added:
+    # Some added edge closes the cycle: report the last one given that lies on one.
+    for source, target in reversed(added):
         path = _path(successors, target, source)
         if path is not None:
             cycle = " -> ".join(str(n) for n in [source, *path])
@@ -849,7 +851,8 @@ def _check_groups_whole(structure: Structure, removed: list[Name]) -> None:
             # TODO: allow pruning single group members, because the .cnx language
             # can only declare a group whole, so a group with a gap has no text.
             raise EditError(
-                f"cannot remove {_neurons(hit)} alone: {_them(hit)} belong to group "
+                f"cannot remove {_neurons(hit)} alone: "
+                f"{'it belongs' if len(hit) == 1 else 'they belong'} to group "
                 f"'{group}', and .cnx declares a group only whole",
                 f"remove the whole group with remove_neurons(model, ['{group}']), "
                 "or cut the neuron off with remove_connections",
