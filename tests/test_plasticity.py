@@ -387,13 +387,13 @@ def test_training_resumes_after_an_edit_with_migrated_adam_state():
     assert_survivors_identical(old_mu, mu)
     assert migrated[0].count == state[0].count
 
-    old_loss = loss_fn(network, x, y)
-    assert loss_fn(grown, x, y) == old_loss
+    # Equal up to the order of float sums, which the new levels may change.
+    old_loss = float(loss_fn(network, x, y))
     losses = []
     for _ in range(5):
         grown, migrated, loss = step(grown, migrated)
         losses.append(float(loss))
-    assert losses[0] == float(old_loss)
+    np.testing.assert_allclose(losses[0], old_loss, rtol=1e-6)
     assert losses[-1] < losses[0]
 
 

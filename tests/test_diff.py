@@ -1,0 +1,159 @@
+"""`connexc diff`: structural comparison of two networks, text and JSON, exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import connexc
+from connexc._cli import main
+
+OLD = """\
+network Seed
+input 0
+hidden 1, 2, 4
+output 3
+0 -> 1, 2
+1, 2 -> 4 -> 3
+"""
+
+# The same network: statements reordered, edges regrouped, defaults spelled out.
+REORDERED = """\
+# a comment
+network Seed
+output 3
+activation relu
+1 -> 4
+input 0
+hidden 4, 2
+0 -> 2
+hidden 1
+0 -> 1
+2 -> 4
+4 -> 3
+"""
+
+NEW = """\
+network Seed
+input 0
+hidden 1, 4
+hidden 2 activation=tanh
+hidden 5 dropout=0.1
+output 3
+0 -> 1, 2
+1, 2 -> 4 -> 3
+2 -> 5 -> 3
+"""
+
+
+def run(tmp_path, capsys, old: str, new: str, *options: str) -> tuple[int, str, str]:
+    (tmp_path / "old.cnx").write_text(old)
+    (tmp_path / "new.cnx").write_text(new)
+    status = main(
+        ["diff", str(tmp_path / "old.cnx"), str(tmp_path / "new.cnx"), *options]
+    )
+    out, err = capsys.readouterr()
+    return (
+        status,
+        out.replace(str(tmp_path) + "/", ""),
+        err.replace(str(tmp_path) + "/", ""),
+    )
+
+
+def test_reordering_and_reformatting_is_no_change(tmp_path, capsys):
+    assert run(tmp_path, capsys, OLD, REORDERED) == (
+        0,
+        "--- old.cnx\n+++ new.cnx\nno structural change\n",
+        "",
+    )
+
+
+def test_structural_change_is_listed_and_exits_1(tmp_path, capsys):
+    status, out, err = run(tmp_path, capsys, OLD, NEW)
+    assert (status, err) == (1, "")
+    assert out == (
+        "--- old.cnx\n+++ new.cnx\n"
+        "+ hidden 5 activation=relu dropout=0.1\n"
+        "+ edge 2 -> 5\n"
+        "+ edge 5 -> 3\n"
+        "~ activation of 2: relu -> tanh\n"
+        "1 neuron added, 2 edges added, 1 attribute changed\n"
+    )
+
+
+def test_removals_and_order_changes_are_listed(tmp_path, capsys):
+    before = "input a, b\nhidden h\noutput y, z\na, b -> h -> y, z\nb -> z\n"
+    after = "input b, a\noutput z, y\nb -> y, z\na -> z\n"
+    status, out, _ = run(tmp_path, capsys, before, after)
+    assert status == 1
+    assert out.splitlines()[2:] == [
+        "- hidden h activation=relu",
+        "+ edge a -> z",
+        "+ edge b -> y",
+        "- edge a -> h",
+        "- edge b -> h",
+        "- edge h -> y",
+        "- edge h -> z",
+        "~ order of inputs: (a, b) -> (b, a)",
+        "~ order of outputs: (y, z) -> (z, y)",
+        "1 neuron removed, 2 edges added, 4 edges removed, 2 attributes changed",
+    ]
+
+
+def test_json_output_keeps_int_and_string_names(tmp_path, capsys):
+    status, out, _ = run(tmp_path, capsys, OLD, NEW, "--json")
+    assert status == 1
+    report = json.loads(out)
+    assert report == {
+        "old": "old.cnx",
+        "new": "new.cnx",
+        "changed": True,
+        "neurons": {
+            "added": [
+                {"name": 5, "role": "hidden", "activation": "relu", "dropout": 0.1}
+            ],
+            "removed": [],
+        },
+        "edges": {"added": [[2, 5], [5, 3]], "removed": []},
+        "changes": [{"what": "activation", "neuron": 2, "old": "relu", "new": "tanh"}],
+    }
+
+
+def test_json_for_no_change_says_unchanged(tmp_path, capsys):
+    status, out, _ = run(tmp_path, capsys, OLD, REORDERED, "--json")
+    assert status == 0
+    assert json.loads(out)["changed"] is False
+
+
+def test_file_with_errors_exits_2_with_its_diagnostic(tmp_path, capsys):
+    status, out, err = run(tmp_path, capsys, OLD, "input 0\noutput 3\n0 -> 9\n")
+    assert (status, out) == (2, "")
+    assert err == (
+        "new.cnx:3:6: error: neuron '9' is used but never declared\n"
+        "    3 | 0 -> 9\n"
+        "      |      ^\n"
+        "  hint: declare it in an input, hidden or output statement\n"
+    )
+
+
+def test_missing_file_exits_2(tmp_path, capsys):
+    (tmp_path / "old.cnx").write_text(OLD)
+    status = main(["diff", str(tmp_path / "old.cnx"), str(tmp_path / "none.cnx")])
+    assert status == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_bad_usage_exits_2(capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["diff", "only-one.cnx"])
+    assert caught.value.code == 2
+
+
+def test_diff_compares_models_and_files(tmp_path):
+    (tmp_path / "old.cnx").write_text(OLD)
+    cls = connexc.load_source(NEW)
+    found = connexc.diff(tmp_path / "old.cnx", cls)
+    assert found.added_edges == ((2, 5), (5, 3))
+    assert found.summary() == "1 neuron added, 2 edges added, 1 attribute changed"
+    assert not connexc.diff(cls, cls)
