@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import warnings
+from pathlib import Path
 
 import equinox as eqx
 import graphs
@@ -477,3 +478,20 @@ def test_random_edit_sequences_keep_survivors_and_function(seed, data):
         assert_survivors_identical(model, edited)
         assert not connexc.diff(quietly_load(connexc.to_cnx(edited)), edited)
         model = edited
+
+
+def test_committed_example_history_matches_its_edits():
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    model = connexc.load(examples / "seed.cnx")(key=jax.random.key(0))
+    grown = connexc.add_hidden_neurons(
+        connexc.add_connections(model, [(1, 6), (2, 11)]),
+        ["extra"],
+        [(0, "extra"), ("extra", 11)],
+    )
+    pruned, _ = connexc.remove_neurons(grown, [9])
+    for name, version in [
+        ("plasticity_1_trained.cnx", model),
+        ("plasticity_2_grown.cnx", grown),
+        ("plasticity_3_pruned.cnx", pruned),
+    ]:
+        assert (examples / name).read_text() == connexc.to_cnx(version), name
