@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from ._compile import analyse, read_source
 from ._errors import CompileError
 from ._ir import Name
+from ._source import Source
 from ._write import Structure, name_key, structure_of_model, structure_of_network
 
 
@@ -215,8 +216,8 @@ def diff(old: Any, new: Any) -> StructureDiff:
     """The structural change between two networks.
 
     Args:
-        old: a `.cnx` file path (`str` or `Path`), or a generated model class or
-            instance.
+        old: `.cnx` text, a `pathlib.Path` to a `.cnx` file, or a generated model
+            class or instance.
         new: likewise.
 
     Returns:
@@ -224,21 +225,25 @@ def diff(old: Any, new: Any) -> StructureDiff:
         `to_json()`-able.
 
     Raises:
-        CompileError: a file does not compile.
+        CompileError: a text or file does not compile.
     """
-    return diff_structures(_structure(old), _structure(new))
+    return diff_structures(_structure(old, "<old>"), _structure(new, "<new>"))
 
 
-def _structure(item: Any) -> Structure:
+def _structure(item: Any, filename: str) -> Structure:
     if isinstance(item, Structure):
         return item
-    if isinstance(item, (str, Path)):
+    if isinstance(item, Path):
         network, _, _ = analyse(read_source(item))
+        return structure_of_network(network)
+    if isinstance(item, str):
+        network, _, _ = analyse(Source(item, filename))
         return structure_of_network(network)
     if hasattr(item, "EDGES") and hasattr(item, "NEURONS"):
         return structure_of_model(item)
     raise TypeError(
-        f"expected a .cnx path or a connexc-generated model, got {type(item).__name__}"
+        "expected .cnx text, a Path to a .cnx file, or a connexc-generated model, "
+        f"got {type(item).__name__}"
     )
 
 
@@ -261,7 +266,7 @@ def main(argv: Sequence[str]) -> int:
     args = parser.parse_args(list(argv))
 
     try:
-        found = diff(args.old, args.new)
+        found = diff(Path(args.old), Path(args.new))
     except CompileError as err:
         if args.debug:
             raise

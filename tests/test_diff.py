@@ -157,3 +157,8 @@ def test_diff_compares_models_and_files(tmp_path):
     assert found.added_edges == ((2, 5), (5, 3))
     assert found.summary() == "1 neuron added, 2 edges added, 1 attribute changed"
     assert not connexc.diff(cls, cls)
+
+
+def test_diff_takes_text_as_text():
+    assert not connexc.diff(OLD, REORDERED)
+    assert connexc.diff(OLD, NEW).summary().startswith("1 neuron added")
