@@ -76,7 +76,7 @@ def stages(model, structure: Structure) -> None:
     fresh = timed("trace new class (eval_shape)", eqx.filter_eval_shape, cls, key=KEY)
     new, _ = timed("transfer", connexc.transfer, model, fresh)
     jax.block_until_ready(new)
-    timed("(full init, when values needed)", cls, key=KEY)
+    timed("(full init, which edits avoid)", cls, key=KEY)
     timed("(parse + resolve, for comparison)", analyse, Source(write_cnx(structure)))
 
 

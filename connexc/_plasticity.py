@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import difflib
+import functools
 import gc
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -183,21 +184,35 @@ def transfer(
         TypeError: a model is not a connexc-generated module.
         ValueError: `new_edges` is neither "zero" nor "init".
     """
-    import jax.numpy as jnp
-
     _check_model(old_model, "old_model")
     _check_model(new_model, "new_model")
     if new_edges not in ("zero", "init"):
         raise ValueError(f'new_edges must be "zero" or "init", got {new_edges!r}')
+    fresh_weights = new_model.edge_weight_array if new_edges == "init" else None
+    return _transfer(
+        old_model, new_model, new_edges, fresh_weights, new_model.bias_array
+    )
+
+
+def _transfer(
+    old_model: Any,
+    new_model: Any,
+    new_edges: str,
+    fresh_weights: Callable[[], Any] | None,
+    fresh_biases: Callable[[], Any],
+) -> tuple[Any, TransferReport]:
+    """`transfer`, with the values for new parameters given as functions.
+
+    `fresh_weights` gives every edge's initial weight, or is None to start new
+    edges at zero; `fresh_biases` gives every bias. Each is called only if some
+    parameter is new.
+    """
     mapping = _Mapping(type(old_model), type(new_model))
     old_w = old_model.edge_weight_array()
-    if new_edges == "init":
-        weights = mapping.weights(old_w, lambda: new_model.edge_weight_array())
-    else:
-        weights = mapping.weights(
-            old_w, lambda: jnp.zeros(len(mapping.new_edges), old_w.dtype)
-        )
-    biases = mapping.biases(old_model.bias_array(), lambda: new_model.bias_array())
+    if fresh_weights is None:
+        fresh_weights = functools.partial(_zeros, len(mapping.new_edges), old_w.dtype)
+    weights = mapping.weights(old_w, fresh_weights)
+    biases = mapping.biases(old_model.bias_array(), fresh_biases)
     return new_model.with_parameters(weights, biases), mapping.report(new_edges)
 
 
@@ -241,17 +256,26 @@ def _gathered(old: Any, base: Callable[[], Any], source: np.ndarray) -> Any:
     """`base()` with each entry whose `source` is not -1 replaced by `old[source]`.
 
     `base` is called only when some entry is new, so a model that is only traced
-    (whose arrays have shapes but no values) works when everything is kept.
+    (whose arrays have shapes but no values) works when everything is kept. The
+    copy happens in NumPy on the host: a JAX gather would be compiled anew for
+    every shape, which costs far more than copying a few thousand floats.
     """
+    import jax.numpy as jnp
     import numpy as np
 
+    old = np.asarray(old)
     targets = np.flatnonzero(source >= 0)
     if len(targets) == len(source):
-        return old[source]
-    values = base()
-    if len(targets) == 0:
-        return values
-    return values.at[targets].set(old[source[targets]].astype(values.dtype))
+        return jnp.asarray(old[source])
+    values = np.array(base())
+    values[targets] = old[source[targets]]
+    return jnp.asarray(values)
+
+
+def _zeros(size: int, dtype: Any) -> Any:
+    import numpy as np
+
+    return np.zeros(size, dtype)
 
 
 def _split(old: Sequence[Any], new: Sequence[Any], source: np.ndarray) -> tuple:
@@ -290,7 +314,6 @@ def transfer_opt_state(opt_state: Any, old_model: Any, new_model: Any) -> Any:
     """
     import equinox as eqx
     import jax
-    import jax.numpy as jnp
 
     _check_model(old_model, "old_model")
     _check_model(new_model, "new_model")
@@ -309,12 +332,8 @@ def transfer_opt_state(opt_state: Any, old_model: Any, new_model: Any) -> Any:
                 "eqx.filter(model, eqx.is_array) are supported"
             ) from err
         migrated = new_model.with_parameters(
-            mapping.weights(
-                old_w, lambda: jnp.zeros(len(mapping.new_edges), old_w.dtype)
-            ),
-            mapping.biases(
-                old_b, lambda: jnp.zeros(len(mapping.new_biased), old_b.dtype)
-            ),
+            mapping.weights(old_w, lambda: _zeros(len(mapping.new_edges), old_w.dtype)),
+            mapping.biases(old_b, lambda: _zeros(len(mapping.new_biased), old_b.dtype)),
         )
         static = jax.tree_util.tree_leaves(eqx.filter(node, eqx.is_array, inverse=True))
         return migrated if static else eqx.filter(migrated, eqx.is_array)
@@ -347,8 +366,8 @@ def add_connections(
     Args:
         model: a generated model instance.
         connections: `(source, target)` pairs, or `{source: [targets]}`.
-        key: a `jax.random` key for the new model's initialisation, which only new
-            edges with `new_edges="init"` keep; `jax.random.key(0)` when None.
+        key: seeds the random initial weights of new edges, used only with
+            `new_edges="init"`; `jax.random.key(0)` when None.
         new_edges: "zero" (default) or "init", as in `transfer`.
 
     Returns:
@@ -431,8 +450,9 @@ def add_neurons(
         activation: for hidden neurons, a name or `jax.nn` function; the network's
             most common hidden activation when None.
         dropout: dropout probability of the new neurons.
-        key: a `jax.random` key for the new model's initialisation (the new
-            neurons' biases); `jax.random.key(0)` when None.
+        key: seeds the new neurons' random initial biases (and, with
+            `new_edges="init"`, their edges' weights); `jax.random.key(0)` when None.
+            Values are drawn like the generated initialiser's, fan-in scaled.
         new_edges: "zero" (default) or "init", as in `transfer`.
 
     Returns:
@@ -619,15 +639,62 @@ def _rebuild(
     text (the same `Network`, spans included, at a fraction of the cost), then
     checked, levelled and rendered as `compile_network` would.
     """
+    import equinox as eqx
+
     code = _generated_code(structure, getattr(model, "STRATEGY", None))
     new_class = _import(code, EDIT_FILENAME)
-    fresh = _fresh(new_class, model, key, new_edges, structure)
-    new_model, report = transfer(model, fresh, new_edges=new_edges)
+    key, inference = _key(key), getattr(model, "inference", False)
+
+    # Trace the new class instead of initialising it: compiling its initialiser
+    # would cost more than the rest of the edit. The few new values are drawn here.
+    shell = eqx.filter_eval_shape(new_class, key=key, inference=inference)
+    draws = _InitialValues(new_class, key)
+    fresh_weights = draws.weights if new_edges == "init" else None
+    new_model, report = _transfer(model, shell, new_edges, fresh_weights, draws.biases)
     if not _concrete(new_model):
-        # Some array of the traced model was not a parameter; initialise for real.
-        fresh = new_class(key=_key(key), inference=_inference(model))
+        # The class holds arrays besides its parameters; initialise it for real.
+        fresh = new_class(key=key, inference=inference)
         new_model, report = transfer(model, fresh, new_edges=new_edges)
     return new_model, report
+
+
+class _InitialValues:
+    """Initial weights and biases for a generated class, drawn as its initialiser
+    does: each neuron's incoming weights and its bias from U(-1/sqrt(n), 1/sqrt(n)),
+    n being the neuron's number of incoming edges (1 for a neuron without any).
+
+    The draws use NumPy seeded from the JAX key, so they are reproducible and need
+    no compilation; they are not the same numbers the class's own `__init__` gives.
+    """
+
+    def __init__(self, cls: type, key: Any) -> None:
+        import jax
+        import numpy as np
+
+        fan_in: dict[Name, int] = {}
+        for _, target in cls.EDGES:
+            fan_in[target] = fan_in.get(target, 0) + 1
+        self.bias_bound = (
+            np.array(
+                [fan_in.get(n, 1) for n in cls.NEURONS[len(cls.INPUTS) :]], np.float32
+            )
+            ** -0.5
+        )
+        self.edge_bound = (
+            np.array([fan_in[t] for _, t in cls.EDGES], np.float32) ** -0.5
+        )
+        if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
+            key = jax.random.key_data(key)
+        self.rng = np.random.default_rng(np.asarray(key).ravel().tolist())
+
+    def weights(self) -> Any:
+        return self._uniform(self.edge_bound)
+
+    def biases(self) -> Any:
+        return self._uniform(self.bias_bound)
+
+    def _uniform(self, bound: Any) -> Any:
+        return (self.rng.uniform(-1.0, 1.0, bound.shape) * bound).astype("float32")
 
 
 def _concrete(model: Any) -> bool:
@@ -646,10 +713,6 @@ def _key(key: Any) -> Any:
     return jax.random.key(0) if key is None else key
 
 
-def _inference(model: Any) -> bool:
-    return getattr(model, "inference", False)
-
-
 def _generated_code(structure: Structure, strategy: str | None) -> str:
     try:
         _, network = network_of_structure(structure, EDIT_FILENAME)
@@ -666,32 +729,6 @@ def _generated_code(structure: Structure, strategy: str | None) -> str:
     if strategy is None:
         return render_module(network, levels, VERSION)
     return render_module(network, levels, VERSION, strategy)
-
-
-def _fresh(
-    new_class: type,
-    model: Any,
-    key: Any,
-    new_edges: str,
-    structure: Structure,
-) -> Any:
-    """A model of `new_class` to transfer into.
-
-    When every parameter will come from `model` (no new biases, new edges at zero),
-    the model is only traced, not initialised: `transfer` replaces all of its
-    arrays, and skipping the random draws saves compiling the initialiser.
-    """
-    import equinox as eqx
-
-    inference = _inference(model)
-    key = _key(key)
-    old_biased = set(model.NEURONS[len(model.INPUTS) :])
-    needs_values = new_edges == "init" or any(
-        n not in old_biased for n in (*structure.hidden, *structure.outputs)
-    )
-    if needs_values:
-        return new_class(key=key, inference=inference)
-    return eqx.filter_eval_shape(new_class, key=key, inference=inference)
 
 
 def _pairs(connections: Connections) -> list[tuple[Name, Name]]:

@@ -495,3 +495,30 @@ def test_committed_example_history_matches_its_edits():
         ("plasticity_3_pruned.cnx", pruned),
     ]:
         assert (examples / name).read_text() == connexc.to_cnx(version), name
+
+
+def test_optimizer_state_of_a_chain_migrates_every_model_shaped_part():
+    network = randomised(seed_network())
+    optimizer = optax.chain(optax.clip_by_global_norm(1.0), optax.adamw(1e-3))
+    state = optimizer.init(eqx.filter(network, eqx.is_array))
+    grads = eqx.filter(randomised(network, seed=5), eqx.is_array)
+    _, state = optimizer.update(grads, state, eqx.filter(network, eqx.is_array))
+    pruned, _ = connexc.remove_neurons(network, [9])
+
+    migrated = connexc.transfer_opt_state(state, network, pruned)
+    fresh = optimizer.init(eqx.filter(pruned, eqx.is_array))
+    assert jax.tree_util.tree_structure(migrated) == jax.tree_util.tree_structure(fresh)
+    adam = migrated[1][0]
+    assert_survivors_identical(state[1][0].nu, adam.nu)
+    assert adam.count == state[1][0].count == 1
+
+
+def test_edits_with_init_draw_fan_in_scaled_values_from_the_key():
+    network = randomised(seed_network())
+    key = jax.random.key(3)
+    first = connexc.add_connections(network, [(1, 6)], new_edges="init", key=key)
+    again = connexc.add_connections(network, [(1, 6)], new_edges="init", key=key)
+    weight = first.edge_weights()[(1, 6)]
+    assert weight == again.edge_weights()[(1, 6)]
+    assert 0.0 < abs(weight) <= 2**-0.5  # neuron 6 has two incoming edges
+    assert_survivors_identical(network, first)
