@@ -98,6 +98,11 @@ def _statement_line(statement: Statement) -> int:
     return statement.span.line
 
 
+def _lines(text: str) -> list[str]:
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
 def _split(text: str, program: Program) -> _Lines:
     """Assign every comment of the text to the header, a statement or the footer."""
     by_line = {_statement_line(s): s for s in program.statements}
@@ -106,7 +111,8 @@ def _split(text: str, program: Program) -> _Lines:
     statements: list[tuple[Statement, _Comments]] = []
     pending: list[str] = []
     in_header = True
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Lines as the parser counts them: only "\n" ends a line (not "\f" or "\u2028").
+    for number, line in enumerate(_lines(text), start=1):
         code, hash_mark, comment = line.partition("#")
         comment = (hash_mark + comment).rstrip()
         statement = by_line.get(number)
@@ -224,7 +230,7 @@ def _join(
     out: list[str] = list(lines.header)
     if lines.header and lines.blank_after_header:
         out.append("")
-    for number, line in enumerate(canonical_text.splitlines(), start=1):
+    for number, line in enumerate(_lines(canonical_text), start=1):
         j = line_of.get(number)
         comments = placed.get(j) if j is not None else None
         if comments is None:

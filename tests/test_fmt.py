@@ -235,3 +235,46 @@ def test_cli_formats_stdin_to_stdout(monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO(MESSY))
     assert main(["fmt", "-"]) == 0
     assert capsys.readouterr().out == MESSY_FORMATTED
+
+
+def test_odd_whitespace_and_unicode_in_comments_are_kept_verbatim():
+    text = (
+        "# caf\u00e9 \u2028 header\r\n"
+        "input a\f  # form\ffeed\r\n"
+        "output b  # \u00fcber\n"
+        "a -> b"
+    )
+    assert connexc.format_cnx(text) == (
+        "# caf\u00e9 \u2028 header\n"
+        "network Network\n"
+        "activation relu\n"
+        "\n"
+        "input a  # form\ffeed\n"
+        "output b  # \u00fcber\n"
+        "\n"
+        "a -> b\n"
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    edits=st.lists(
+        st.tuples(st.integers(0, 400), st.sampled_from(list("#\n ,->[]1ah\t\f\r="))),
+        max_size=4,
+    )
+)
+def test_mutated_files_format_cleanly_or_raise_compile_error(edits):
+    text = MESSY
+    for position, char in edits:
+        position %= len(text) + 1
+        text = text[:position] + char + text[position:]
+    try:
+        formatted = connexc.format_cnx(text)
+    except connexc.CompileError:
+        return
+    assert connexc.format_cnx(formatted) == formatted
+    try:
+        meaning = _meaning(text)
+    except connexc.CompileError:  # a graph error, which formatting does not check
+        return
+    assert _meaning(formatted) == meaning
