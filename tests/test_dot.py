@@ -180,4 +180,9 @@ def test_readme_picture_is_the_current_drawing_of_the_seed():
     committed = ROOT / "docs" / "images" / "seed.svg"
     assert committed.exists()
     assert "<svg" in committed.read_text()
-    assert (ROOT / "docs" / "images" / "seed.dot").read_text() == connexc.to_dot(SEED)
+    committed_dot = (ROOT / "docs" / "images" / "seed.dot").read_text()
+    assert committed_dot == connexc.to_dot(SEED), (
+        "docs/images is stale: run 'connexc dot examples/seed.cnx -o "
+        "docs/images/seed.dot' and 'connexc dot examples/seed.cnx --svg -o "
+        "docs/images/seed.svg'"
+    )
