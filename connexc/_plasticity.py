@@ -2,10 +2,11 @@
 freshly compiled class, with every surviving parameter (and optimizer state) carried
 over by neuron name.
 
-An edit changes the model's `Structure` (read from its class constants), writes it
-as canonical `.cnx` text, compiles and imports that in memory, and copies
-parameters across with `transfer`. Edits are checked first, so a bad one raises an
-`EditError` naming the neurons involved, and the model passed in is never changed.
+An edit changes the model's `Structure` (read from its class constants), lays it
+out as canonical `.cnx` (the text `to_cnx` gives), compiles that in memory and
+imports it, and copies parameters across by name as `transfer` does. Edits are
+checked first, so a bad one raises an `EditError` naming the neurons involved; the
+model passed in is never changed.
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ def _gc_paused() -> Iterator[None]:
 
     A large network means tens of thousands of `Edge`s and strings; with JAX
     loaded, the collections they trigger scan a big heap and cost more than the
-    building itself. Nothing built here forms reference cycles.
+    building itself. Any cycles made meanwhile are collected once it resumes.
     """
     enabled = gc.isenabled()
     gc.disable()
