@@ -477,7 +477,26 @@ def test_random_edit_sequences_keep_survivors_and_function(seed, data):
             assert set(info.neurons).isdisjoint(edited.NEURONS)
         assert_survivors_identical(model, edited)
         assert not connexc.diff(quietly_load(connexc.to_cnx(edited)), edited)
+        assert_adam_state_migrates(model, edited)
         model = edited
+
+
+def assert_adam_state_migrates(old, new):
+    """An Adam state of `old`, migrated, has `new`'s shape and keeps what survives."""
+    optimizer = optax.adam(1e-3)
+    params = eqx.filter(old, eqx.is_array)
+    state = optimizer.init(params)
+    _, state = optimizer.update(eqx.filter(randomised(old, 9), eqx.is_array), state)
+    migrated = connexc.transfer_opt_state(state, old, new)
+    fresh = optimizer.init(eqx.filter(new, eqx.is_array))
+    assert jax.tree_util.tree_structure(migrated) == jax.tree_util.tree_structure(fresh)
+    for old_moment, moment in [
+        (state[0].mu, migrated[0].mu),
+        (state[0].nu, migrated[0].nu),
+    ]:
+        assert_survivors_identical(old_moment, moment)
+        new_edges = set(new.EDGES) - set(old.EDGES)
+        assert {moment.edge_weights()[e] for e in new_edges} <= {0.0}
 
 
 def test_committed_example_history_matches_its_edits():
