@@ -19,7 +19,7 @@ import gc
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 from ._api import _check_neuron_name, _import, activation_name
 from ._check import check_graph
@@ -905,7 +905,13 @@ def _check_dropout(p: Any) -> None:
         )
 
 
-def _raise_unknown(structure: Structure, neuron: Any) -> None:
+def _raise_unknown(structure: Structure, neuron: Any) -> NoReturn:
+    if isinstance(neuron, str) and neuron in structure.groups:
+        size = structure.groups[neuron][0]
+        raise EditError(
+            f"'{neuron}' is a group, not a neuron",
+            f"name its members, '{neuron}[0]' to '{neuron}[{size - 1}]'",
+        )
     names = [str(n) for n in structure.neurons()]
     close = difflib.get_close_matches(str(neuron), names, n=1)
     guess = f"did you mean {_quote(close[0])}? " if close else ""

@@ -348,6 +348,13 @@ def test_removing_part_of_a_group_is_refused():
     )
 
 
+def test_group_name_as_an_edge_end_is_refused_with_its_members_named():
+    model = connexc.load_source(GROUPED)(key=jax.random.key(0))
+    assert refusal(connexc.add_connections, model, [("x", "k")]) == (
+        "'x' is a group, not a neuron\n  hint: name its members, 'x[0]' to 'x[2]'"
+    )
+
+
 def test_edit_errors_are_value_errors():
     assert issubclass(EditError, ValueError)
     assert not issubclass(EditError, connexc.CompileError)
