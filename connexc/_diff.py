@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -19,7 +19,13 @@ from ._compile import analyse, read_source
 from ._errors import CompileError
 from ._ir import Name
 from ._source import Source
-from ._write import Structure, name_key, structure_of_model, structure_of_network
+from ._write import (
+    Structure,
+    member,
+    name_key,
+    structure_of_model,
+    structure_of_network,
+)
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,14 @@ class StructureDiff:
     added_edges: tuple[tuple[Name, Name], ...]
     removed_edges: tuple[tuple[Name, Name], ...]
     changes: tuple[Change, ...]
+    # Complete groups of each side, {group: members}, so that text output can say
+    # `+ edges h1 -> h2` for a whole block of edges instead of one line per edge.
+    old_groups: dict[str, tuple[Name, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    new_groups: dict[str, tuple[Name, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def __bool__(self) -> bool:
         return bool(
@@ -76,10 +90,10 @@ class StructureDiff:
     def __str__(self) -> str:
         if not self:
             return "no structural change"
-        lines = [f"+ {neuron}" for neuron in self.added_neurons]
-        lines += [f"- {neuron}" for neuron in self.removed_neurons]
-        lines += [f"+ edge {s} -> {t}" for s, t in self.added_edges]
-        lines += [f"- edge {s} -> {t}" for s, t in self.removed_edges]
+        lines = _neuron_lines("+", self.added_neurons, self.new_groups)
+        lines += _neuron_lines("-", self.removed_neurons, self.old_groups)
+        lines += _edge_lines("+", self.added_edges, self.new_groups)
+        lines += _edge_lines("-", self.removed_edges, self.old_groups)
         for change in self.changes:
             of = "" if change.neuron is None else f" of {change.neuron}"
             lines.append(
@@ -116,6 +130,52 @@ class StructureDiff:
                 for c in self.changes
             ],
         }
+
+
+def _neuron_lines(
+    sign: str, entries: Sequence[NeuronEntry], groups: dict[str, tuple[Name, ...]]
+) -> list[str]:
+    """One line per neuron, or per group when a whole group with one set of
+    attributes is added or removed."""
+    by_name = {entry.name: entry for entry in entries}
+    lines: list[tuple[tuple, str]] = []
+    for group, members in groups.items():
+        found = [by_name.get(m) for m in members]
+        if None in found or len({e[1:] for e in found}) != 1:  # type: ignore[index]
+            continue
+        first = found[0]
+        assert first is not None
+        entry = first._replace(name=f"{group}[{len(members)}]")
+        lines.append((name_key(group), f"{sign} {entry}"))
+        for name in members:
+            del by_name[name]
+    lines += [(name_key(e.name), f"{sign} {e}") for e in by_name.values()]
+    return [text for _, text in sorted(lines)]
+
+
+def _edge_lines(
+    sign: str,
+    edges: Sequence[tuple[Name, Name]],
+    groups: dict[str, tuple[Name, ...]],
+) -> list[str]:
+    """One line per edge, or per block of edges that joins every member of a group
+    to every member of another group (or to one neuron, or the other way round)."""
+    group_of = {m: g for g, members in groups.items() for m in members}
+    size = {g: len(members) for g, members in groups.items()}
+    blocks: dict[tuple[Name, Name], list[tuple[Name, Name]]] = {}
+    for source, target in edges:
+        ends = (group_of.get(source, source), group_of.get(target, target))
+        blocks.setdefault(ends, []).append((source, target))
+    lines: list[tuple[tuple, str]] = []
+    for (source, target), block in blocks.items():
+        whole = size.get(source, 1) * size.get(target, 1)  # type: ignore[call-overload]
+        if len(block) == whole > 1:
+            text = f"{sign} edges {source} -> {target} ({whole} edges)"
+            lines.append(((name_key(source), name_key(target)), text))
+            continue
+        for s, t in block:
+            lines.append(((name_key(s), name_key(t)), f"{sign} edge {s} -> {t}"))
+    return [text for _, text in sorted(lines)]
 
 
 def _shown(value: Any) -> str:
@@ -177,7 +237,20 @@ def diff_structures(old: Structure, new: Structure) -> StructureDiff:
         added_edges=tuple(sorted(new_edges - old_edges, key=edge_key)),
         removed_edges=tuple(sorted(old_edges - new_edges, key=edge_key)),
         changes=tuple(changes),
+        old_groups=_complete_groups(old),
+        new_groups=_complete_groups(new),
     )
+
+
+def _complete_groups(structure: Structure) -> dict[str, tuple[Name, ...]]:
+    """`{group: members}` for the groups all of whose members are present."""
+    present = set(structure.neurons())
+    groups = {}
+    for group, (size, _) in structure.groups.items():
+        members = tuple(member(group, i) for i in range(size))
+        if all(m in present for m in members):
+            groups[group] = members
+    return groups
 
 
 def _entry(

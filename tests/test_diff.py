@@ -162,3 +162,21 @@ def test_diff_compares_models_and_files(tmp_path):
 def test_diff_takes_text_as_text():
     assert not connexc.diff(OLD, REORDERED)
     assert connexc.diff(OLD, NEW).summary().startswith("1 neuron added")
+
+
+def test_whole_groups_and_blocks_of_edges_take_one_line(tmp_path, capsys):
+    before = "input x[3]\nhidden h[4]\noutput y\nx -> h -> y\n"
+    after = (
+        "input x[3]\nhidden h[4]\nhidden g[2] activation=tanh\noutput y\n"
+        "x -> h -> g -> y\nx[0] -> y\n"
+    )
+    status, out, _ = run(tmp_path, capsys, before, after)
+    assert status == 1
+    assert out.splitlines()[2:] == [
+        "+ hidden g[2] activation=tanh",
+        "+ edges g -> y (2 edges)",
+        "+ edges h -> g (8 edges)",
+        "+ edge x[0] -> y",
+        "- edges h -> y (4 edges)",
+        "2 neurons added, 11 edges added, 4 edges removed",
+    ]
