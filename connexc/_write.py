@@ -4,7 +4,8 @@ The input is a `Structure`, a plain description of neurons, edges and attributes
 can be read from a parsed `Network` or from a generated model's class constants. The
 layout is fixed by the structure alone, so one changed edge is one changed line:
 header, then declarations (inputs, hidden, outputs), then edges, one statement per
-source.
+source. `network_of_structure` also returns the `Network` that parsing the text
+would give, built without parsing, which is what makes edits of large networks fast.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 from ._ir import DEFAULT_ACTIVATION, Edge, Group, Name, Network, Neuron
 from ._source import Source, Span
 
-WIDTH = 88
+WIDTH = 88  # statements are wrapped into more statements past this many columns
 _MEMBER = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\[([0-9]+)\]\Z")
 
 
