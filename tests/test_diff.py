@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_write import structures
 
 import connexc
 from connexc._cli import main
+from connexc._diff import diff_structures
+from connexc._write import write_cnx
 
 OLD = """\
 network Seed
@@ -180,3 +186,21 @@ def test_whole_groups_and_blocks_of_edges_take_one_line(tmp_path, capsys):
         "- edges h -> y (4 edges)",
         "2 neurons added, 11 edges added, 4 edges removed",
     ]
+
+
+@settings(max_examples=40)
+@given(structures(), st.randoms(use_true_random=False))
+def test_shuffled_statements_are_no_change_and_one_edge_is_one(structure, rng):
+    text = write_cnx(structure)
+    header, declarations, edges = (part.splitlines() for part in text.split("\n\n"))
+    hidden = [line for line in declarations if line.startswith("hidden ")]
+    rest = [line for line in declarations if not line.startswith("hidden ")]
+    statements = hidden + edges
+    rng.shuffle(statements)
+    shuffled = "\n".join(header + rest + statements) + "\n"
+    assert not connexc.diff(text, shuffled)
+
+    source, target = rng.choice(sorted(structure.edges, key=str))
+    kept = tuple(e for e in structure.edges if e != (source, target))
+    found = diff_structures(dataclasses.replace(structure, edges=kept), structure)
+    assert (found.added_edges, found.removed_edges) == (((source, target),), ())
