@@ -37,7 +37,7 @@ COMMANDS: dict[str, str] = {
 }
 
 _USAGE = """\
-connexc FILE.cnx [-o OUT.py] [-v] [--debug]
+connexc FILE.cnx [-o OUT.py] [--strategy {{auto,dense,sparse}}] [-v] [--debug]
        connexc check FILE.cnx... [-v]
        connexc COMMAND --help   (commands: {commands})"""
 
@@ -67,6 +67,13 @@ def compile_main(argv: list[str]) -> int:
         "--output",
         help="where to write the module (default: FILE with a .py suffix)",
     )
+    parser.add_argument(
+        "--strategy",
+        choices=("auto", "dense", "sparse"),
+        default="auto",
+        help="how levels are evaluated: by a cost model (auto), as masked matmuls "
+        "(dense) or as padded fan-in sums (sparse)",
+    )
     add_common_options(parser)
     parser.add_argument("--version", action="version", version=f"connexc {VERSION}")
     args = parser.parse_args(argv)
@@ -81,7 +88,7 @@ def compile_main(argv: list[str]) -> int:
         start = time.perf_counter()
         source = read_source(source_path)
         with DelayedStatus(f"compiling {args.file}"):
-            compiled = compile_network(source)
+            compiled = compile_network(source, strategy=args.strategy)
         print_diagnostics(compiled.warnings)
         write_atomically(output, compiled.code)
         logger.info(

@@ -60,23 +60,27 @@ def analyse(
     return network, levels, found
 
 
-def compile_network(source: Source) -> Compiled:
-    """Run the whole pipeline on one source."""
+def compile_network(source: Source, *, strategy: str = "auto") -> Compiled:
+    """Run the whole pipeline on one source (`strategy` as in `compile_source`)."""
     network, levels, found = analyse(source)
     start = time.perf_counter()
-    code = render_module(network, levels, VERSION)
+    code = render_module(network, levels, VERSION, strategy)
     logger.debug(
         "%s: render %.1f ms", source.filename, 1e3 * (time.perf_counter() - start)
     )
     return Compiled(network, levels, code, tuple(found))
 
 
-def compile_source(text: str, *, filename: str = "<string>") -> str:
+def compile_source(
+    text: str, *, filename: str = "<string>", strategy: str = "auto"
+) -> str:
     """Compile `.cnx` text to the source of a Python module.
 
     Args:
         text: the network description.
         filename: the name used in diagnostics and in the generated header.
+        strategy: how levels are evaluated: "auto" (by a cost model), "dense"
+            (masked matmuls) or "sparse" (padded fan-in sums); see `connexc._emit`.
 
     Returns:
         The generated module's source code.
@@ -87,7 +91,7 @@ def compile_source(text: str, *, filename: str = "<string>") -> str:
     Warnings about the network (such as neurons that cannot reach an output) are
     issued as `CompileWarning`.
     """
-    compiled = compile_network(Source(text, filename))
+    compiled = compile_network(Source(text, filename), strategy=strategy)
     for found in compiled.warnings:
         warnings.warn(CompileWarning(found.render()), stacklevel=2)
     return compiled.code
@@ -113,10 +117,10 @@ def read_source(path: str | Path) -> Source:
     return Source(text, name)
 
 
-def compile_file(path: str | Path) -> str:
+def compile_file(path: str | Path, *, strategy: str = "auto") -> str:
     """Compile a `.cnx` file to the source of a Python module (see `compile_source`)."""
     source = read_source(path)
-    compiled = compile_network(source)
+    compiled = compile_network(source, strategy=strategy)
     for found in compiled.warnings:
         warnings.warn(CompileWarning(found.render()), stacklevel=2)
     return compiled.code

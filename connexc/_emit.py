@@ -1,6 +1,7 @@
 """Renders a checked, levelled `Network` as the source of one standalone Python module.
 
-Decisions are made here: `build_view` turns the network into a small view model of
+Decisions are made here: `plan_levels` picks how each level is evaluated (the cost
+model below), `build_view` turns the network and that plan into a small view model of
 strings and ints, in a fixed order; the Jinja template only loops and substitutes.
 Names from the `.cnx` reach the output only as quoted string literals, integers or
 comments built from validated names.
@@ -20,6 +21,38 @@ from ._resources import resource_dir
 
 WIDTH = 88
 
+# How a level may be evaluated; `--strategy` picks among them.
+STRATEGIES = ("auto", "dense", "sparse")
+
+# The cost model, in multiply-adds per sample. A level of n neurons with e edges,
+# reading s distinct earlier neurons that span a window of width r of the value
+# buffer, with at most k inputs per neuron, costs
+#   window: n * r            one masked matmul over a contiguous slice, no gather;
+#   gather: n * s + G * s    gather the s sources, then a masked matmul;
+#   sparse: (G + 1) * n * k  gather every neuron's padded fan-in, multiply, sum.
+# G is what one gathered element costs next to one matmul multiply-add: measured
+# on CPU with benchmarks/run.py, batched gathers run about four times slower per
+# element than XLA's dot. Ties go to the earlier form, whose code is simpler.
+GATHER_COST = 4
+
+# Long stretches of small levels are evaluated by one `lax.scan` over padded
+# per-level tables: unrolled, every level adds a handful of XLA ops, and each op
+# costs trace and compile time (about 2 ms a level on CPU) that dwarfs the
+# arithmetic of a few neurons. A level joins a run when its padded fan-in table
+# has at most RUN_MAX_TABLE entries and it has no dropout; runs shorter than
+# RUN_MIN_LEVELS stay unrolled; a run stops growing when padding would more than
+# RUN_MAX_WASTE-fold its arithmetic.
+RUN_MAX_TABLE = 256
+RUN_MIN_LEVELS = 8
+RUN_MAX_WASTE = 2.0
+# Levels per iteration of the scan's loop: a few amortise the loop's overhead
+# and let XLA fuse neighbouring levels, at a proportional cost in compile time.
+SCAN_UNROLL = 1
+# A run whose levels read at most h levels back, each at most n wide, carries only
+# those h * n values through its scan when h * n <= RUN_LOCAL_LIMIT; otherwise it
+# carries the whole value buffer, and the cost of each step grows with the graph.
+RUN_LOCAL_LIMIT = 512
+
 # How each activation is written in the generated code, applied to `z`.
 ACTIVATION_CODE = {
     "identity": "z",
@@ -38,6 +71,11 @@ ACTIVATION_CODE = {
     "tanh": "jnp.tanh(z)",
     "hard_tanh": "jax.nn.hard_tanh(z)",
 }
+# The same activations as functions, for levels evaluated inside a scan.
+ACTIVATION_FUNCTION = {
+    name: "lambda z: z" if code == "z" else code.removesuffix("(z)")
+    for name, code in ACTIVATION_CODE.items()
+}
 OUTPUT_CODE = {
     "identity": "y",
     "softmax": "jax.nn.softmax(y)",
@@ -45,26 +83,71 @@ OUTPUT_CODE = {
     "sigmoid": "jax.nn.sigmoid(y)",
     "tanh": "jnp.tanh(y)",
 }
+# The helper of the generated module that evaluates each form.
+FORM_HELPER = {
+    "window": "_window_matmul",
+    "gather": "_gather_matmul",
+    "sparse": "_fan_in_sum",
+}
 
 
 @dataclass(frozen=True, slots=True)
-class TableRow:
-    """One line of a constant table: code, and a comment naming what it is."""
+class LevelPlan:
+    """How one level is evaluated, and the numbers the choice was made from."""
 
-    code: str
-    comment: str
+    index: int
+    names: tuple[Name, ...]
+    start: int  # position of its first neuron in evaluation order
+    edge_start: int  # position of its first edge in `EDGES`
+    fan_in: tuple[tuple[int, ...], ...]  # each neuron's sources, as positions
+    costs: dict[str, int]  # "window", "gather", "sparse" -> multiply-adds
+    form: str  # the chosen key of `costs`
+    run: int | None  # the scan run it belongs to, if any
+
+    @property
+    def n_edges(self) -> int:
+        return sum(len(row) for row in self.fan_in)
+
+    @property
+    def table_size(self) -> int:
+        """Entries of its padded fan-in table."""
+        return len(self.fan_in) * max(1, max(map(len, self.fan_in), default=0))
 
 
 @dataclass(frozen=True, slots=True)
 class LevelView:
     index: int
     title: str  # "level 2: 4, 5 (seed.cnx:8-9)"
-    sources: list[str]  # lines of the `sources=` list
-    fan_in: list[TableRow]
+    choice: list[str]  # comment lines explaining the chosen form
+    start: int
+    edge_start: int
+    form: str
+    call: str  # the expression that computes its pre-activations `z`
+    store: bool  # whether its activations go into the value buffer `v`
+    fan_in: list[str]  # lines of the `fan_in=` table
     activations: list[tuple[str, str]]  # (activation, its columns), sorted
     activation_lines: list[str]  # the forward pass lines that compute `a`
     dropout: list[str] | None  # lines of the `dropout=` list, or None
-    init_lines: list[str]  # the `__init__` lines that initialise the level
+
+
+@dataclass(frozen=True, slots=True)
+class RunView:
+    index: int
+    title: str  # "levels 5-404 (deep.cnx:3-900)"
+    summary: str
+    members: list[str]  # lines listing its levels
+    first: int
+    last: int
+    local: bool  # True: the scan carries only the last few levels
+
+
+@dataclass(frozen=True, slots=True)
+class StepView:
+    """One block of the forward pass: an unrolled level or a scanned run."""
+
+    kind: str  # "level" or "run"
+    level: LevelView | None
+    run: RunView | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,18 +157,29 @@ class ModuleView:
     class_name: str
     source_file: str
     version: str
+    strategy: str
+    gather_cost: int
+    scan_unroll: int
     n_inputs: int
     n_outputs: int
+    n_neurons: int
+    n_edges: int
     neurons: list[str]  # lines of the NEURONS tuple
     outputs: list[str]  # lines of the output positions list
     input_dropout: list[str] | None
     levels: list[LevelView]
+    runs: list[RunView]
+    steps: list[StepView]
+    run_activations: list[tuple[str, str]]  # (name, function) used inside scans
+    uses_buffer: bool  # whether any level or the output reads the buffer `v`
+    output_source: str  # "v[_OUTPUTS]", or "a" when the outputs are the last level
     output_code: str
     output_activation: str
     group_lines: list[str]
     class_docstring: str
     has_dropout: bool
     level_tuple: list[str]  # the lines defining `_LEVELS`
+    run_tuple: list[str]  # the lines defining `_RUNS`
 
 
 def literal(name: Name) -> str:
@@ -183,16 +277,127 @@ def line_ranges(lines: list[int]) -> str:
     return ", ".join(parts)
 
 
-def build_view(
-    network: Network, levels: tuple[tuple[Name, ...], ...], version: str
-) -> ModuleView:
-    """Everything the template needs, decided and ordered here."""
-    source_file = safe_comment(PurePath(network.source.filename).name)
+def plan_levels(
+    network: Network,
+    levels: tuple[tuple[Name, ...], ...],
+    strategy: str = "auto",
+) -> list[LevelPlan]:
+    """Choose how to evaluate every level after the inputs, by the cost model above.
+
+    Args:
+        network: the checked network.
+        levels: its levels; level 0 holds the inputs.
+        strategy: "auto" picks the cheapest form of each level and scans long
+            stretches of small ones; "dense" forces a masked matmul everywhere (and
+            never scans); "sparse" forces padded fan-in sums (scanned where small).
+    """
+    if strategy not in STRATEGIES:
+        raise ValueError(
+            f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}"
+        )
     order = [name for level in levels for name in level]
     position = {name: i for i, name in enumerate(order)}
     fan_in: dict[Name, list[int]] = {name: [] for name in order}
     for edge in network.edges:
         fan_in[edge.target].append(position[edge.source])
+
+    plans: list[LevelPlan] = []
+    start = len(levels[0])
+    edge_start = 0
+    for index, names in enumerate(levels[1:], start=1):
+        rows = tuple(tuple(sorted(fan_in[name])) for name in names)
+        costs = level_costs(rows)
+        plan = LevelPlan(
+            index, names, start, edge_start, rows, costs, choose(costs, strategy), None
+        )
+        plans.append(plan)
+        start += len(names)
+        edge_start += plan.n_edges
+    if strategy == "dense":
+        return plans
+    dropout = {n.name for n in network.neurons if n.dropout}
+    return group_runs(plans, dropout)
+
+
+def level_costs(fan_in: tuple[tuple[int, ...], ...]) -> dict[str, int]:
+    """Multiply-adds per sample of each form for one level (see GATHER_COST)."""
+    n = len(fan_in)
+    sources = {p for row in fan_in for p in row}
+    width = max(sources) + 1 - min(sources) if sources else 0
+    k = max(1, max(map(len, fan_in), default=0))
+    return {
+        "window": n * width,
+        "gather": n * len(sources) + GATHER_COST * len(sources),
+        "sparse": (GATHER_COST + 1) * n * k,
+    }
+
+
+def choose(costs: dict[str, int], strategy: str) -> str:
+    """The cheapest allowed form; ties go to the first in `costs` order."""
+    allowed = {
+        "auto": ("window", "gather", "sparse"),
+        "dense": ("window", "gather"),
+        "sparse": ("sparse",),
+    }[strategy]
+    return min(allowed, key=lambda form: costs[form])
+
+
+def group_runs(plans: list[LevelPlan], dropout: set[Name]) -> list[LevelPlan]:
+    """Mark long stretches of small levels as scan runs (see RUN_MAX_TABLE)."""
+
+    def eligible(plan: LevelPlan) -> bool:
+        return plan.table_size <= RUN_MAX_TABLE and not dropout & set(plan.names)
+
+    runs: list[list[LevelPlan]] = []
+    current: list[LevelPlan] = []
+    for plan in plans:
+        if eligible(plan) and current and _padding_ok([*current, plan]):
+            current.append(plan)
+            continue
+        runs.append(current)
+        current = [plan] if eligible(plan) else []
+    runs.append(current)
+
+    member: dict[int, int] = {}
+    for run in (r for r in runs if len(r) >= RUN_MIN_LEVELS):
+        number = len(set(member.values())) + 1
+        member.update((plan.index, number) for plan in run)
+    return [
+        _replace_run(plan, member[plan.index]) if plan.index in member else plan
+        for plan in plans
+    ]
+
+
+def _padding_ok(run: list[LevelPlan]) -> bool:
+    n = max(len(p.fan_in) for p in run)
+    k = max(max(map(len, p.fan_in), default=0) for p in run)
+    padded = len(run) * n * max(k, 1)
+    return padded <= RUN_MAX_WASTE * sum(p.table_size for p in run)
+
+
+def _replace_run(plan: LevelPlan, run: int) -> LevelPlan:
+    return LevelPlan(
+        plan.index,
+        plan.names,
+        plan.start,
+        plan.edge_start,
+        plan.fan_in,
+        plan.costs,
+        "sparse",
+        run,
+    )
+
+
+def build_view(
+    network: Network,
+    levels: tuple[tuple[Name, ...], ...],
+    version: str,
+    strategy: str = "auto",
+) -> ModuleView:
+    """Everything the template needs, decided and ordered here."""
+    source_file = safe_comment(PurePath(network.source.filename).name)
+    order = [name for level in levels for name in level]
+    position = {name: i for i, name in enumerate(order)}
     level_of = {name: k for k, level in enumerate(levels) for name in level}
     fed_lines: list[list[int]] = [[] for _ in levels]
     for edge in network.edges:
@@ -203,20 +408,48 @@ def build_view(
         for i, member in enumerate(group.members)
     }
 
+    plans = plan_levels(network, levels, strategy)
+    outputs = [position[o] for o in network.outputs]
+    direct = _direct_inputs(plans, len(levels[0]))
+    stored = _buffer_reads(plans, direct, outputs)
     level_views = [
-        _level_view(network, k, list(level), order, fan_in, source_file, fed_lines[k])
-        for k, level in enumerate(levels)
-        if k > 0
+        _level_view(
+            network,
+            plan,
+            order,
+            source_file,
+            fed_lines[plan.index],
+            direct[plan.index],
+            any(p in stored for p in range(plan.start, plan.start + len(plan.names))),
+        )
+        for plan in plans
     ]
+    last = plans[-1] if plans else None
+    outputs_direct = (
+        last is not None
+        and last.run is None
+        and outputs == list(range(last.start, last.start + len(last.names)))
+    )
+    runs = _run_views(plans, network, source_file, fed_lines)
+    steps: list[StepView] = []
+    for plan, view in zip(plans, level_views, strict=True):
+        if plan.run is None:
+            steps.append(StepView("level", view, None))
+        elif not steps or steps[-1].run is None or steps[-1].run.index != plan.run:
+            steps.append(StepView("run", None, runs[plan.run - 1]))
+    scanned = sorted(
+        {network.by_name[n].activation for p in plans if p.run for n in p.names}
+    )
+
     inputs = [network.by_name[name] for name in levels[0]]
     input_dropout = None
     if any(n.dropout for n in inputs):
         input_dropout = wrap([repr(n.dropout) for n in inputs], 4)
-
     counts = {
         role: sum(1 for n in network.neurons if n.role == role)
         for role in ("input", "hidden", "output")
     }
+    forms = {form: sum(1 for p in plans if p.form == form) for form in FORM_HELPER}
     docstring = [
         f"{network.name}, a network of {len(order)} neurons compiled by connexc from "
         f"{source_file}.",
@@ -228,6 +461,8 @@ def build_view(
         f"- Edges: {len(network.edges)}",
         f"- Levels: {len(levels)}, level 0 being the inputs",
         f"- Output activation: {network.output_activation}",
+        f"- Strategy: {strategy}; {forms['window']} window, {forms['gather']} "
+        f"gather and {forms['sparse']} sparse levels, {len(runs)} scan runs",
     ]
     group_lines = [
         f'"{group.name}": ({len(group.members)}, "{group.role}"),'
@@ -240,48 +475,153 @@ def build_view(
         class_name=network.name,
         source_file=source_file,
         version=version,
+        strategy=strategy,
+        gather_cost=GATHER_COST,
+        scan_unroll=SCAN_UNROLL,
         n_inputs=len(network.inputs),
         n_outputs=len(network.outputs),
+        n_neurons=len(order),
+        n_edges=len(network.edges),
         neurons=wrap(name_items(order, members), 4),
         outputs=wrap(int_items([position[o] for o in network.outputs]), 4),
         input_dropout=input_dropout,
         levels=level_views,
+        runs=runs,
+        steps=steps,
+        run_activations=[(name, ACTIVATION_FUNCTION[name]) for name in scanned],
+        uses_buffer=bool(stored) or bool(runs),
+        output_source="a" if outputs_direct else "v[_OUTPUTS]",
         output_code=OUTPUT_CODE[network.output_activation],
         output_activation=network.output_activation,
         group_lines=group_lines,
         has_dropout=any(n.dropout for n in network.neurons),
-        class_docstring=f"The {network.name} network: one masked matmul per level.",
+        class_docstring=f"The {network.name} network, evaluated level by level.",
         level_tuple=_tuple_lines("_LEVELS", [f"_L{v.index}" for v in level_views]),
+        run_tuple=_tuple_lines("_RUNS", [f"_R{r.index}" for r in runs]),
     )
 
 
+def _direct_inputs(plans: list[LevelPlan], n_inputs: int) -> dict[int, str | None]:
+    """Per level, "x" or "a" when it reads exactly the whole level before it.
+
+    Such a level (every layer of an MLP) multiplies that level's activations
+    directly: no slice of the value buffer, and no store into it for their sake.
+    """
+    direct: dict[int, str | None] = {}
+    before = (0, n_inputs, None)
+    for plan in plans:
+        sources = [p for row in plan.fan_in for p in row]
+        window = (min(sources), max(sources) + 1) if sources else None
+        low, high, previous = before
+        chained = plan.index == 1 or (previous is not None and previous.run is None)
+        if plan.run is None and plan.form == "window" and chained:
+            direct[plan.index] = (
+                ("x" if plan.index == 1 else "a") if window == (low, high) else None
+            )
+        else:
+            direct[plan.index] = None
+        before = (plan.start, plan.start + len(plan.names), plan)
+    return direct
+
+
+def _buffer_reads(
+    plans: list[LevelPlan], direct: dict[int, str | None], outputs: list[int]
+) -> set[int]:
+    """Positions some level or the output reads from the value buffer `v`."""
+    reads: set[int] = set()
+    for plan in plans:
+        if direct[plan.index] is None:
+            reads.update(p for row in plan.fan_in for p in row)
+    last = plans[-1] if plans else None
+    if not (
+        last is not None
+        and last.run is None
+        and outputs == list(range(last.start, last.start + len(last.names)))
+    ):
+        reads.update(outputs)
+    return reads
+
+
 def _tuple_lines(target: str, items: list[str]) -> list[str]:
-    """`target = (a, b)` on one line if it fits, else one item per line."""
+    """`target = (a, b)` on one line if it fits, else several items per line."""
     one_line = f"{target} = ({', '.join(items)}{',' if len(items) == 1 else ''})"
     if len(one_line) <= WIDTH:
         return [one_line]
-    return [f"{target} = (", *(f"    {item}," for item in items), ")"]
+    return [f"{target} = (", *(f"    {line}" for line in wrap(items, 4)), ")"]
+
+
+def _choice_comment(plan: LevelPlan) -> list[str]:
+    """Why the level got its form, in the cost model's own numbers."""
+    n, e = len(plan.fan_in), plan.n_edges
+    costs = plan.costs
+    if plan.run is not None:
+        reason = f"sparse, in scan run {plan.run}, being small"
+    elif costs[plan.form] == min(costs.values()):
+        reason = f"{plan.form}, the cheapest"
+    else:
+        reason = f"{plan.form}, as the strategy forces"
+    return [
+        f"{_count(n, 'neuron')}, {_count(e, 'edge')}: {reason}; multiply-adds per "
+        "sample:",
+        f"  window {costs['window']:,}, gather {costs['gather']:,}, sparse "
+        f"{costs['sparse']:,}",
+    ]
+
+
+def _fan_in_row(name: Name, positions: list[int], order: list[Name]) -> list[str]:
+    """The table lines of one neuron's fan-in, commented with its sources' names."""
+    indent = 8
+    items = int_items(positions)
+    code = "[" + ", ".join(items) + "],"
+    label = safe_comment(str(name))
+    for limit in (4, 3, 2, 1):
+        comment = f"  # {label} <- {shorten([order[p] for p in positions], limit)}"
+        if indent + len(code) + len(comment) <= WIDTH:
+            return [code + comment]
+    comment = f"  # {label} <- {_count(len(positions), 'neuron')}"
+    if indent + len(code) + len(comment) <= WIDTH:
+        return [code + comment]
+    return ["[" + comment, *("    " + line for line in wrap(items, 12)), "],"]
+
+
+def _level_title(
+    index: int, names: list[Name], source_file: str, lines: list[int]
+) -> str:
+    """`level 2: 4, 5 (seed.cnx:8-9)`, shortened to fit a comment in `__call__`."""
+    room = WIDTH - len("        # ")
+    for where in (line_ranges(lines), _line_span(lines)):
+        for limit in (6, 4, 2, 1):
+            title = f"level {index}: {shorten(names, limit)} ({source_file}:{where})"
+            if len(title) <= room:
+                return title
+    return title
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
 def _level_view(
     network: Network,
-    index: int,
-    names: list[Name],
+    plan: LevelPlan,
     order: list[Name],
-    fan_in: dict[Name, list[int]],
     source_file: str,
     edge_lines: list[int],
+    direct: str | None,
+    store: bool,
 ) -> LevelView:
-    sources = sorted({p for name in names for p in fan_in[name]})
-    row_of = {p: i for i, p in enumerate(sources)}
-    rows = []
-    for name in names:
-        positions = sorted(fan_in[name])
-        code = "[" + ", ".join(int_items([row_of[p] for p in positions])) + "]"
-        fed_by = shorten([order[p] for p in positions], 4)
-        rows.append(TableRow(code, f"{safe_comment(str(name))} <- {fed_by}"))
+    index = plan.index
+    if direct is not None:
+        call = f"_matmul(_L{index}, {direct}, w, b)"
+    else:
+        call = f"{FORM_HELPER[plan.form]}(_L{index}, v, w, b)"
+    rows = [
+        line
+        for name, positions in zip(plan.names, plan.fan_in, strict=True)
+        for line in _fan_in_row(name, list(positions), order)
+    ]
 
-    neurons = [network.by_name[name] for name in names]
+    neurons = [network.by_name[name] for name in plan.names]
     by_activation: dict[str, list[int]] = {}
     for column, neuron in enumerate(neurons):
         by_activation.setdefault(neuron.activation, []).append(column)
@@ -304,27 +644,77 @@ def _level_view(
     dropout = None
     if any(n.dropout for n in neurons):
         dropout = wrap([repr(n.dropout) for n in neurons], 8)
-    lines = line_ranges([n.span.line for n in neurons] + edge_lines)
-    init = f"self.w{index}, self.b{index} = _init_level(keys[{index - 1}], _L{index})"
-    if len(init) + 8 > WIDTH:
-        init_lines = [
-            f"self.w{index}, self.b{index} = _init_level(",
-            f"    keys[{index - 1}], _L{index}",
-            ")",
-        ]
-    else:
-        init_lines = [init]
-    title = f"level {index}: {shorten(names)} ({source_file}:{lines})"
     return LevelView(
         index=index,
-        title=title,
-        sources=wrap(int_items(sources), 8),
+        title=_level_title(
+            index,
+            list(plan.names),
+            source_file,
+            [n.span.line for n in neurons] + edge_lines,
+        ),
+        choice=_choice_comment(plan),
+        start=plan.start,
+        edge_start=plan.edge_start,
+        form=plan.form,
+        call=call,
+        store=store,
         fan_in=rows,
         activations=activations,
         activation_lines=activation_lines,
         dropout=dropout,
-        init_lines=init_lines,
     )
+
+
+def _run_views(
+    plans: list[LevelPlan],
+    network: Network,
+    source_file: str,
+    fed_lines: list[list[int]],
+) -> list[RunView]:
+    by_run: dict[int, list[LevelPlan]] = {}
+    for plan in plans:
+        if plan.run is not None:
+            by_run.setdefault(plan.run, []).append(plan)
+    runs = []
+    for number, members in sorted(by_run.items()):
+        first, last = members[0].index, members[-1].index
+        lines = [network.by_name[n].span.line for p in members for n in p.names]
+        lines += [line for p in members for line in fed_lines[p.index]]
+        neurons = max(len(p.names) for p in members)
+        runs.append(
+            RunView(
+                index=number,
+                title=f"levels {first}-{last} ({source_file}:{_line_span(lines)})",
+                summary=f"{len(members)} levels of at most {neurons} neurons, padded "
+                "and evaluated by one lax.scan",
+                members=wrap([f"_L{p.index}" for p in members], 4),
+                first=first,
+                last=last,
+                local=_reach(members) * neurons <= RUN_LOCAL_LIMIT,
+            )
+        )
+    return runs
+
+
+def _reach(run: list[LevelPlan]) -> int:
+    """How many levels back, at most, a level of the run reads inside the run."""
+    level_of = {}
+    for offset, plan in enumerate(run):
+        level_of.update((plan.start + j, offset) for j in range(len(plan.names)))
+    back = [
+        offset - level_of[p]
+        for offset, plan in enumerate(run)
+        for row in plan.fan_in
+        for p in row
+        if p in level_of
+    ]
+    return max(back, default=1)
+
+
+def _line_span(lines: list[int]) -> str:
+    """`3-40`, the first and last line: a run's full line list would be too long."""
+    low, high = min(lines), max(lines)
+    return str(low) if low == high else f"{low}-{high}"
 
 
 @cache
@@ -340,10 +730,21 @@ def _environment() -> jinja2.Environment:
 
 
 def render_module(
-    network: Network, levels: tuple[tuple[Name, ...], ...], version: str
+    network: Network,
+    levels: tuple[tuple[Name, ...], ...],
+    version: str,
+    strategy: str = "auto",
 ) -> str:
-    """The generated module's source; checked with `ast.parse` before it is returned."""
-    view = build_view(network, levels, version)
+    """The generated module's source; checked with `ast.parse` before it is returned.
+
+    Args:
+        network: the checked network.
+        levels: its levels, level 0 holding the inputs.
+        version: the connexc version stamped on line 1.
+        strategy: how levels are evaluated: "auto", "dense" or "sparse" (see
+            `plan_levels`).
+    """
+    view = build_view(network, levels, version, strategy)
     text = _environment().get_template("module.py.j2").render(view=view)
     ast.parse(text)
     return text

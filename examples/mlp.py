@@ -7,11 +7,28 @@
 - Edges: 268800
 - Levels: 4, level 0 being the inputs
 - Output activation: log_softmax
+- Strategy: auto; 3 window, 0 gather and 0 sparse levels, 0 scan runs
 
-Parameters: each level k >= 1 has a weight matrix `w<k>` of shape (sources,
-neurons) and a bias vector `b<k>`. Row i of `w<k>` belongs to the level's i-th
-source and column j to its j-th neuron; entries that are not edges are held at zero
-by a static mask, so they never influence the output and always get zero gradient.
+Parameters: two vectors, so a jitted call flattens only two arrays. `w` holds every
+edge's weight in the order of `EDGES` (level by level, then by target neuron, then
+by source); `b` every non-input neuron's bias in `NEURONS` order. Weights that are
+not edges do not exist: a level that needs a dense matrix builds it from `w` with
+static index tables, so they never influence the output and get no gradient. Read
+and write them through `edge_weight_array`, `bias_array` and `with_parameters`.
+
+Evaluation: every neuron's value lives in one buffer `v` (evaluation order, plus a
+slot that always holds zero); each level reads it in one of three forms and writes
+its activations back in place:
+- window: one matmul over a contiguous slice of `v` (a whole earlier layer, or the
+  span of everything the level reads);
+- gather: gather the level's distinct sources, then one matmul;
+- sparse: gather each neuron's fan-in, padded to the level's largest with the zero
+  slot, then multiply and sum; no dense matrix exists.
+Each level's table says which form it got and why: the compiler estimates the
+multiply-adds per sample of each form, counting a gathered element as 4
+multiply-adds (measured on CPU), and takes the cheapest. Long stretches
+of small levels run as one `lax.scan` over padded tables instead, which keeps trace
+and compile time flat in the depth.
 
 Initialisation: each neuron's incoming weights and its bias are drawn from
 U(-1/sqrt(n), 1/sqrt(n)), where n is the neuron's real number of incoming edges (1
@@ -23,43 +40,97 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+# Index used for "no weight": out of range, so gathers with mode="fill" read zero.
+_NO_WEIGHT = 2**31 - 1
+_N_INPUTS = 784
+_N_NEURONS = 1306
+_N_EDGES = 268800
+
 
 def _members(group, start, stop):
     """The names of group members `group[start]` to `group[stop - 1]`."""
     return tuple(f"{group}[{i}]" for i in range(start, stop))
 
 
-class _Level:
-    """Static tables of one level, built once at import.
+def _take(vector, index):
+    """`vector[index]`, reading zero (and passing no gradient) where out of range."""
+    return vector.at[index].get(mode="fill", fill_value=0.0)
 
-    `sources` are positions in the value vector (every neuron in evaluation order)
-    that the level reads. `fan_in[j]` lists, as rows of `sources`, the inputs of the
-    level's j-th neuron: weight `w[i, j]` is an edge exactly when `mask[i, j]`.
+
+class _Level:
+    """Static tables of one level, built once at import with numpy.
+
+    `start` is the position of its first neuron in `NEURONS` (and in the value
+    buffer), `edge_start` the position of its first edge in `EDGES`. `fan_in[j]`
+    lists the positions of the neurons feeding its j-th neuron, in increasing order,
+    so its edges are `EDGES[edge_start:edge_stop]` grouped by neuron. Only the
+    tables of the chosen `form` are built.
     """
 
-    def __init__(self, sources, fan_in, activations=None, dropout=None):
+    def __init__(self, start, edge_start, form, fan_in, activations, dropout=None):
+        counts = np.array([len(row) for row in fan_in], dtype=np.int64)
         n_neurons = len(fan_in)
-        self.sources = np.asarray(sources, dtype=np.int32)
-        self.rows = np.asarray([i for row in fan_in for i in row], dtype=np.int32)
-        self.cols = np.repeat(np.arange(n_neurons), [len(row) for row in fan_in])
-        self.mask = np.zeros((len(self.sources), n_neurons), dtype=bool)
-        self.mask[self.rows, self.cols] = True
-        self.fan_in = np.maximum(self.mask.sum(axis=0), 1)
+        self.start, self.stop = start, start + n_neurons
+        self.bias_start, self.bias_stop = start - _N_INPUTS, self.stop - _N_INPUTS
+        self.edge_start, self.edge_stop = edge_start, edge_start + int(counts.sum())
+        self.form = form
+        self.rows = np.array([p for row in fan_in for p in row], dtype=np.int32)
+        self.cols = np.repeat(np.arange(n_neurons, dtype=np.int32), counts)
+        self.fan_in = np.maximum(counts, 1)
+        edges = np.arange(self.edge_start, self.edge_stop, dtype=np.int32)
+        if form == "sparse":
+            width = max(1, int(counts.max(initial=0)))
+            first = np.repeat(np.cumsum(counts) - counts, counts)
+            slot = np.arange(len(self.rows)) - first
+            self.value_index = np.full((n_neurons, width), _N_NEURONS, dtype=np.int32)
+            self.value_index[self.cols, slot] = self.rows
+            self.weight_index = np.full((n_neurons, width), _NO_WEIGHT, dtype=np.int32)
+            self.weight_index[self.cols, slot] = edges
+        else:
+            if form == "window":
+                low = int(self.rows.min(initial=start))
+                high = int(self.rows.max(initial=-1)) + 1
+                self.window = (low, max(low, high))
+                self.sources = np.arange(low, max(low, high), dtype=np.int32)
+            else:
+                self.sources = np.unique(self.rows)
+            shape = (n_neurons, len(self.sources))
+            self.shape = shape
+            self.complete = len(self.rows) == shape[0] * shape[1]
+            column = np.searchsorted(self.sources, self.rows).astype(np.int32)
+            self.weight_index = np.full(shape, _NO_WEIGHT, dtype=np.int32)
+            self.weight_index[self.cols, column] = edges
         self.activations = {
             name: np.isin(np.arange(n_neurons), columns)
-            for name, columns in (activations or {}).items()
+            for name, columns in activations.items()
         }
         self.dropout = None if dropout is None else np.asarray(dropout)
 
 
-def _init_level(key, level):
-    """Weights and biases of one level, scaled by each neuron's real fan-in."""
-    wkey, bkey = jax.random.split(key)
-    bound = 1.0 / np.sqrt(level.fan_in)
-    shape = level.mask.shape
-    w = jax.random.uniform(wkey, shape, minval=-1.0, maxval=1.0) * bound
-    b = jax.random.uniform(bkey, shape[1:], minval=-1.0, maxval=1.0) * bound
-    return jnp.where(level.mask, w, 0.0), b
+def _matmul(level, x, weights, biases):
+    """The level's weight matrix times `x`, the values of its window or sources."""
+    if level.complete:
+        w = weights[level.edge_start : level.edge_stop].reshape(level.shape)
+    else:
+        w = _take(weights, level.weight_index)
+    return w @ x + biases[level.bias_start : level.bias_stop]
+
+
+def _window_matmul(level, v, weights, biases):
+    """One masked matmul over the slice of `v` from the level's first to last source."""
+    return _matmul(level, v[level.window[0] : level.window[1]], weights, biases)
+
+
+def _gather_matmul(level, v, weights, biases):
+    """Gather the level's distinct sources from `v`, then one masked matmul."""
+    return _matmul(level, v[level.sources], weights, biases)
+
+
+def _fan_in_sum(level, v, weights, biases):
+    """Each neuron's padded fan-in gathered from `v`, weighted and summed."""
+    w = _take(weights, level.weight_index)
+    z = jnp.einsum("nk,nk->n", v[level.value_index], w)
+    return z + biases[level.bias_start : level.bias_stop]
 
 
 def _dropout(key, values, p):
@@ -79,536 +150,540 @@ _OUTPUTS = np.array([
     *range(1296, 1306),
 ], dtype=np.int32)
 
-# level 1: h1[0], h1[1], h1[2], h1[3], h1[4], h1[5], ... (256 in all) (mlp.cnx:8, 12)
+# level 1: h1[0], h1[1], h1[2], h1[3], ... (256 in all) (mlp.cnx:8, 12)
+# 256 neurons, 200,704 edges: window, the cheapest; multiply-adds per sample:
+#   window 200,704, gather 203,840, sparse 1,003,520
 _L1 = _Level(
-    sources=[
-        *range(0, 784),
-    ],
+    start=784,
+    edge_start=0,
+    form="window",
     fan_in=[
-        [*range(0, 784)],  # h1[0] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[1] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[2] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[3] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[4] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[5] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[6] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[7] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[8] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[9] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[10] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[11] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[12] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[13] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[14] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[15] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[16] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[17] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[18] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[19] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[20] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[21] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[22] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[23] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[24] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[25] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[26] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[27] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[28] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[29] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[30] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[31] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[32] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[33] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[34] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[35] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[36] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[37] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[38] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[39] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[40] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[41] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[42] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[43] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[44] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[45] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[46] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[47] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[48] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[49] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[50] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[51] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[52] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[53] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[54] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[55] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[56] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[57] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[58] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[59] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[60] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[61] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[62] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[63] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[64] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[65] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[66] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[67] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[68] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[69] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[70] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[71] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[72] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[73] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[74] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[75] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[76] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[77] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[78] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[79] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[80] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[81] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[82] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[83] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[84] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[85] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[86] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[87] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[88] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[89] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[90] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[91] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[92] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[93] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[94] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[95] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[96] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[97] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[98] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[99] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[100] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[101] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[102] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[103] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[104] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[105] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[106] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[107] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[108] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[109] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[110] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[111] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[112] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[113] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[114] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[115] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[116] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[117] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[118] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[119] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[120] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[121] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[122] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[123] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[124] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[125] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[126] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[127] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[128] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[129] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[130] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[131] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[132] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[133] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[134] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[135] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[136] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[137] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[138] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[139] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[140] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[141] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[142] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[143] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[144] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[145] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[146] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[147] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[148] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[149] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[150] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[151] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[152] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[153] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[154] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[155] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[156] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[157] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[158] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[159] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[160] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[161] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[162] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[163] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[164] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[165] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[166] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[167] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[168] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[169] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[170] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[171] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[172] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[173] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[174] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[175] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[176] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[177] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[178] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[179] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[180] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[181] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[182] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[183] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[184] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[185] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[186] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[187] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[188] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[189] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[190] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[191] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[192] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[193] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[194] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[195] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[196] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[197] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[198] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[199] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[200] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[201] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[202] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[203] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[204] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[205] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[206] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[207] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[208] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[209] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[210] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[211] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[212] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[213] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[214] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[215] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[216] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[217] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[218] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[219] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[220] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[221] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[222] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[223] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[224] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[225] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[226] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[227] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[228] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[229] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[230] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[231] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[232] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[233] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[234] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[235] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[236] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[237] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[238] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[239] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[240] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[241] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[242] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[243] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[244] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[245] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[246] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[247] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[248] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[249] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[250] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[251] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[252] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[253] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[254] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
-        [*range(0, 784)],  # h1[255] <- pixels[0], pixels[1], pixels[2], pixels[3], ... (784 in all)
+        [*range(0, 784)],  # h1[0] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[1] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[2] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[3] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[4] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[5] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[6] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[7] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[8] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[9] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[10] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[11] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[12] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[13] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[14] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[15] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[16] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[17] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[18] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[19] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[20] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[21] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[22] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[23] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[24] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[25] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[26] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[27] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[28] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[29] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[30] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[31] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[32] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[33] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[34] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[35] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[36] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[37] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[38] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[39] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[40] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[41] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[42] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[43] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[44] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[45] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[46] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[47] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[48] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[49] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[50] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[51] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[52] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[53] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[54] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[55] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[56] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[57] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[58] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[59] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[60] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[61] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[62] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[63] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[64] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[65] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[66] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[67] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[68] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[69] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[70] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[71] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[72] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[73] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[74] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[75] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[76] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[77] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[78] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[79] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[80] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[81] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[82] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[83] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[84] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[85] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[86] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[87] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[88] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[89] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[90] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[91] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[92] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[93] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[94] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[95] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[96] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[97] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[98] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[99] <- pixels[0], pixels[1], pixels[2], ... (784 in all)
+        [*range(0, 784)],  # h1[100] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[101] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[102] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[103] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[104] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[105] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[106] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[107] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[108] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[109] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[110] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[111] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[112] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[113] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[114] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[115] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[116] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[117] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[118] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[119] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[120] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[121] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[122] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[123] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[124] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[125] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[126] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[127] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[128] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[129] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[130] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[131] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[132] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[133] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[134] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[135] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[136] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[137] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[138] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[139] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[140] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[141] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[142] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[143] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[144] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[145] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[146] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[147] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[148] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[149] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[150] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[151] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[152] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[153] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[154] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[155] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[156] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[157] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[158] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[159] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[160] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[161] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[162] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[163] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[164] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[165] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[166] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[167] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[168] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[169] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[170] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[171] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[172] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[173] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[174] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[175] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[176] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[177] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[178] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[179] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[180] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[181] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[182] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[183] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[184] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[185] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[186] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[187] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[188] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[189] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[190] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[191] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[192] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[193] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[194] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[195] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[196] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[197] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[198] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[199] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[200] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[201] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[202] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[203] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[204] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[205] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[206] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[207] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[208] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[209] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[210] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[211] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[212] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[213] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[214] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[215] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[216] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[217] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[218] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[219] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[220] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[221] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[222] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[223] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[224] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[225] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[226] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[227] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[228] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[229] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[230] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[231] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[232] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[233] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[234] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[235] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[236] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[237] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[238] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[239] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[240] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[241] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[242] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[243] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[244] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[245] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[246] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[247] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[248] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[249] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[250] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[251] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[252] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[253] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[254] <- pixels[0], pixels[1], ... (784 in all)
+        [*range(0, 784)],  # h1[255] <- pixels[0], pixels[1], ... (784 in all)
     ],
     activations={
         "relu": [*range(0, 256)],
     },
 )
 
-# level 2: h2[0], h2[1], h2[2], h2[3], h2[4], h2[5], ... (256 in all) (mlp.cnx:9, 12)
+# level 2: h2[0], h2[1], h2[2], h2[3], ... (256 in all) (mlp.cnx:9, 12)
+# 256 neurons, 65,536 edges: window, the cheapest; multiply-adds per sample:
+#   window 65,536, gather 66,560, sparse 327,680
 _L2 = _Level(
-    sources=[
-        *range(784, 1040),
-    ],
+    start=1040,
+    edge_start=200704,
+    form="window",
     fan_in=[
-        [*range(0, 256)],  # h2[0] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[1] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[2] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[3] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[4] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[5] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[6] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[7] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[8] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[9] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[10] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[11] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[12] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[13] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[14] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[15] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[16] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[17] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[18] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[19] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[20] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[21] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[22] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[23] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[24] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[25] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[26] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[27] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[28] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[29] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[30] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[31] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[32] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[33] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[34] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[35] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[36] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[37] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[38] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[39] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[40] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[41] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[42] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[43] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[44] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[45] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[46] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[47] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[48] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[49] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[50] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[51] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[52] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[53] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[54] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[55] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[56] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[57] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[58] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[59] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[60] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[61] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[62] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[63] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[64] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[65] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[66] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[67] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[68] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[69] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[70] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[71] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[72] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[73] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[74] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[75] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[76] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[77] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[78] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[79] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[80] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[81] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[82] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[83] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[84] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[85] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[86] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[87] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[88] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[89] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[90] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[91] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[92] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[93] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[94] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[95] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[96] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[97] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[98] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[99] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[100] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[101] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[102] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[103] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[104] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[105] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[106] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[107] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[108] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[109] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[110] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[111] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[112] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[113] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[114] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[115] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[116] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[117] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[118] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[119] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[120] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[121] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[122] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[123] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[124] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[125] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[126] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[127] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[128] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[129] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[130] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[131] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[132] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[133] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[134] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[135] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[136] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[137] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[138] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[139] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[140] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[141] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[142] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[143] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[144] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[145] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[146] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[147] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[148] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[149] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[150] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[151] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[152] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[153] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[154] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[155] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[156] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[157] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[158] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[159] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[160] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[161] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[162] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[163] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[164] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[165] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[166] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[167] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[168] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[169] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[170] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[171] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[172] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[173] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[174] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[175] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[176] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[177] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[178] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[179] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[180] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[181] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[182] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[183] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[184] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[185] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[186] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[187] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[188] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[189] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[190] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[191] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[192] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[193] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[194] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[195] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[196] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[197] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[198] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[199] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[200] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[201] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[202] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[203] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[204] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[205] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[206] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[207] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[208] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[209] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[210] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[211] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[212] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[213] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[214] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[215] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[216] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[217] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[218] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[219] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[220] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[221] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[222] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[223] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[224] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[225] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[226] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[227] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[228] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[229] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[230] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[231] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[232] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[233] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[234] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[235] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[236] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[237] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[238] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[239] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[240] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[241] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[242] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[243] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[244] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[245] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[246] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[247] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[248] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[249] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[250] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[251] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[252] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[253] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[254] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
-        [*range(0, 256)],  # h2[255] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[0] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[1] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[2] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[3] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[4] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[5] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[6] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[7] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[8] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[9] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[10] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[11] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[12] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[13] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[14] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[15] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[16] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[17] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[18] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[19] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[20] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[21] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[22] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[23] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[24] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[25] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[26] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[27] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[28] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[29] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[30] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[31] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[32] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[33] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[34] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[35] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[36] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[37] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[38] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[39] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[40] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[41] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[42] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[43] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[44] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[45] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[46] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[47] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[48] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[49] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[50] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[51] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[52] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[53] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[54] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[55] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[56] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[57] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[58] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[59] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[60] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[61] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[62] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[63] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[64] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[65] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[66] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[67] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[68] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[69] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[70] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[71] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[72] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[73] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[74] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[75] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[76] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[77] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[78] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[79] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[80] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[81] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[82] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[83] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[84] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[85] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[86] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[87] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[88] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[89] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[90] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[91] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[92] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[93] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[94] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[95] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[96] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[97] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[98] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[99] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[100] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[101] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[102] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[103] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[104] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[105] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[106] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[107] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[108] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[109] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[110] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[111] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[112] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[113] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[114] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[115] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[116] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[117] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[118] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[119] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[120] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[121] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[122] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[123] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[124] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[125] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[126] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[127] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[128] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[129] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[130] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[131] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[132] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[133] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[134] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[135] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[136] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[137] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[138] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[139] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[140] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[141] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[142] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[143] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[144] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[145] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[146] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[147] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[148] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[149] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[150] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[151] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[152] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[153] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[154] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[155] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[156] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[157] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[158] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[159] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[160] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[161] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[162] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[163] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[164] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[165] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[166] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[167] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[168] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[169] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[170] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[171] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[172] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[173] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[174] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[175] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[176] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[177] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[178] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[179] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[180] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[181] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[182] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[183] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[184] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[185] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[186] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[187] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[188] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[189] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[190] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[191] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[192] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[193] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[194] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[195] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[196] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[197] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[198] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[199] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[200] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[201] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[202] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[203] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[204] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[205] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[206] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[207] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[208] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[209] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[210] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[211] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[212] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[213] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[214] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[215] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[216] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[217] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[218] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[219] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[220] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[221] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[222] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[223] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[224] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[225] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[226] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[227] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[228] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[229] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[230] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[231] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[232] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[233] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[234] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[235] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[236] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[237] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[238] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[239] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[240] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[241] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[242] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[243] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[244] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[245] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[246] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[247] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[248] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[249] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[250] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[251] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[252] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[253] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[254] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
+        [*range(784, 1040)],  # h2[255] <- h1[0], h1[1], h1[2], h1[3], ... (256 in all)
     ],
     activations={
         "gelu": [*range(0, 256)],
@@ -633,48 +708,65 @@ _L2 = _Level(
     ],
 )
 
-# level 3: logits[0], logits[1], logits[2], logits[3], logits[4], logits[5], ... (10 in all) (mlp.cnx:10, 12)
+# level 3: logits[0], logits[1], ... (10 in all) (mlp.cnx:10, 12)
+# 10 neurons, 2,560 edges: window, the cheapest; multiply-adds per sample:
+#   window 2,560, gather 3,584, sparse 12,800
 _L3 = _Level(
-    sources=[
-        *range(1040, 1296),
-    ],
+    start=1296,
+    edge_start=266240,
+    form="window",
     fan_in=[
-        [*range(0, 256)],  # logits[0] <- h2[0], h2[1], h2[2], h2[3], ... (256 in all)
-        [*range(0, 256)],  # logits[1] <- h2[0], h2[1], h2[2], h2[3], ... (256 in all)
-        [*range(0, 256)],  # logits[2] <- h2[0], h2[1], h2[2], h2[3], ... (256 in all)
-        [*range(0, 256)],  # logits[3] <- h2[0], h2[1], h2[2], h2[3], ... (256 in all)
-        [*range(0, 256)],  # logits[4] <- h2[0], h2[1], h2[2], h2[3], ... (256 in all)
-        [*range(0, 256)],  # logits[5] <- h2[0], h2[1], h2[2], h2[3], ... (256 in all)
-        [*range(0, 256)],  # logits[6] <- h2[0], h2[1], h2[2], h2[3], ... (256 in all)
-        [*range(0, 256)],  # logits[7] <- h2[0], h2[1], h2[2], h2[3], ... (256 in all)
-        [*range(0, 256)],  # logits[8] <- h2[0], h2[1], h2[2], h2[3], ... (256 in all)
-        [*range(0, 256)],  # logits[9] <- h2[0], h2[1], h2[2], h2[3], ... (256 in all)
+        [*range(1040, 1296)],  # logits[0] <- h2[0], h2[1], h2[2], ... (256 in all)
+        [*range(1040, 1296)],  # logits[1] <- h2[0], h2[1], h2[2], ... (256 in all)
+        [*range(1040, 1296)],  # logits[2] <- h2[0], h2[1], h2[2], ... (256 in all)
+        [*range(1040, 1296)],  # logits[3] <- h2[0], h2[1], h2[2], ... (256 in all)
+        [*range(1040, 1296)],  # logits[4] <- h2[0], h2[1], h2[2], ... (256 in all)
+        [*range(1040, 1296)],  # logits[5] <- h2[0], h2[1], h2[2], ... (256 in all)
+        [*range(1040, 1296)],  # logits[6] <- h2[0], h2[1], h2[2], ... (256 in all)
+        [*range(1040, 1296)],  # logits[7] <- h2[0], h2[1], h2[2], ... (256 in all)
+        [*range(1040, 1296)],  # logits[8] <- h2[0], h2[1], h2[2], ... (256 in all)
+        [*range(1040, 1296)],  # logits[9] <- h2[0], h2[1], h2[2], ... (256 in all)
     ],
     activations={
         "identity": [*range(0, 10)],
     },
 )
-# fmt: on
 
 _LEVELS = (_L1, _L2, _L3)
-_EDGE_COUNTS = [len(level.rows) for level in _LEVELS]
-_EDGE_OFFSETS = np.cumsum([0, *_EDGE_COUNTS])
-_BIAS_OFFSETS = np.cumsum([0, *(level.mask.shape[1] for level in _LEVELS)])
+_RUNS = ()
+# fmt: on
+# The value buffer: every neuron, the zero slot, and room for a run's padding.
+_BUFFER = _N_NEURONS + 1 + max((run.width for run in _RUNS), default=0)
+# Initialisation bounds: 1 / sqrt(real fan-in of the neuron each parameter feeds).
+_EDGE_BOUND = np.concatenate(
+    [np.zeros(0), *(1.0 / np.sqrt(level.fan_in[level.cols]) for level in _LEVELS)]
+)
+_BIAS_BOUND = np.concatenate(
+    [np.zeros(0), *(1.0 / np.sqrt(level.fan_in) for level in _LEVELS)]
+)
+
+
+@jax.jit
+def _initial_parameters(key):
+    """Edge weights and biases, in one compiled pass."""
+    wkey, bkey = jax.random.split(key)
+    w = jax.random.uniform(wkey, _EDGE_BOUND.shape, minval=-1.0, maxval=1.0)
+    b = jax.random.uniform(bkey, _BIAS_BOUND.shape, minval=-1.0, maxval=1.0)
+    return w * _EDGE_BOUND, b * _BIAS_BOUND
 
 
 def _structure():
     """Levels, edges, activations and dropout by neuron name, from the tables."""
-    levels = [_NEURONS[:784]]
+    levels = [_NEURONS[:_N_INPUTS]]
     edges = []
     activations = {}
     dropout = {}
-    dropout.update((name, 0.0) for name in _NEURONS[:784])
-    starts = _BIAS_OFFSETS[:-1] + 784
-    for level, start in zip(_LEVELS, starts, strict=True):
-        names = _NEURONS[start : start + level.mask.shape[1]]
+    dropout.update((name, 0.0) for name in _NEURONS[:_N_INPUTS])
+    for level in _LEVELS:
+        names = _NEURONS[level.start : level.stop]
         levels.append(names)
         for row, col in zip(level.rows.tolist(), level.cols.tolist(), strict=True):
-            edges.append((_NEURONS[level.sources[row]], names[col]))
+            edges.append((_NEURONS[row], names[col]))
         for col, name in enumerate(names):
             chosen = [a for a, where in level.activations.items() if where[col]]
             activations[name] = chosen[0]
@@ -683,21 +775,18 @@ def _structure():
 
 
 class Mlp(eqx.Module):
-    """The Mlp network: one masked matmul per level."""
+    """The Mlp network, evaluated level by level."""
 
-    w1: jax.Array
-    b1: jax.Array
-    w2: jax.Array
-    b2: jax.Array
-    w3: jax.Array
-    b3: jax.Array
+    w: jax.Array
+    b: jax.Array
     inference: bool
 
     NAME = "Mlp"
     SOURCE = "mlp.cnx"
     CONNEXC_VERSION = "0.1.0"
+    STRATEGY = "auto"
     NEURONS = _NEURONS
-    INPUTS = _NEURONS[:784]
+    INPUTS = _NEURONS[:_N_INPUTS]
     OUTPUTS = tuple(_NEURONS[i] for i in _OUTPUTS.tolist())
     LEVELS, EDGES, ACTIVATIONS, DROPOUT = _structure()
     OUTPUT_ACTIVATION = "log_softmax"
@@ -709,17 +798,14 @@ class Mlp(eqx.Module):
     }
 
     def __init__(self, *, key, inference=False):
-        """Initialise every level's parameters.
+        """Initialise the weights and biases.
 
         Args:
             key: a `jax.random` key for the initial weights and biases.
             inference: when true, dropout is off even if `__call__` gets a key; see
                 `equinox.nn.inference_mode`.
         """
-        keys = jax.random.split(key, 3)
-        self.w1, self.b1 = _init_level(keys[0], _L1)
-        self.w2, self.b2 = _init_level(keys[1], _L2)
-        self.w3, self.b3 = _init_level(keys[2], _L3)
+        self.w, self.b = _initial_parameters(key)
         self.inference = inference
 
     def __call__(self, x, *, key=None):
@@ -739,44 +825,33 @@ class Mlp(eqx.Module):
                 "use jax.vmap for a batch"
             )
         dropout = key is not None and not self.inference
-        v = x
+        w, b = self.w, self.b
 
-        # level 1: h1[0], h1[1], h1[2], h1[3], h1[4], h1[5], ... (256 in all) (mlp.cnx:8, 12)
-        w = jnp.where(_L1.mask, self.w1, 0.0)
-        z = v[_L1.sources] @ w + self.b1
+        # level 1: h1[0], h1[1], h1[2], h1[3], ... (256 in all) (mlp.cnx:8, 12)
+        z = _matmul(_L1, x, w, b)
         a = jax.nn.relu(z)
-        v = jnp.concatenate([v, a])
 
-        # level 2: h2[0], h2[1], h2[2], h2[3], h2[4], h2[5], ... (256 in all) (mlp.cnx:9, 12)
-        w = jnp.where(_L2.mask, self.w2, 0.0)
-        z = v[_L2.sources] @ w + self.b2
+        # level 2: h2[0], h2[1], h2[2], h2[3], ... (256 in all) (mlp.cnx:9, 12)
+        z = _matmul(_L2, a, w, b)
         a = jax.nn.gelu(z)
         if dropout:
             key, subkey = jax.random.split(key)
             a = _dropout(subkey, a, _L2.dropout)
-        v = jnp.concatenate([v, a])
 
-        # level 3: logits[0], logits[1], logits[2], logits[3], logits[4], logits[5], ... (10 in all) (mlp.cnx:10, 12)
-        w = jnp.where(_L3.mask, self.w3, 0.0)
-        z = v[_L3.sources] @ w + self.b3
+        # level 3: logits[0], logits[1], ... (10 in all) (mlp.cnx:10, 12)
+        z = _matmul(_L3, a, w, b)
         a = z
-        v = jnp.concatenate([v, a])
 
-        y = v[_OUTPUTS]
+        y = a
         return jax.nn.log_softmax(y)
-
-    def _weights(self):
-        return tuple(getattr(self, f"w{k}") for k in range(1, len(_LEVELS) + 1))
 
     def edge_weight_array(self):
         """Every edge's weight in one vector, in the order of `EDGES`."""
-        pairs = zip(self._weights(), _LEVELS, strict=True)
-        return jnp.concatenate([w[level.rows, level.cols] for w, level in pairs])
+        return self.w
 
     def bias_array(self):
         """Every non-input neuron's bias in one vector, in `NEURONS` order."""
-        biases = (getattr(self, f"b{k}") for k in range(1, len(_LEVELS) + 1))
-        return jnp.concatenate(list(biases))
+        return self.b
 
     def edge_weights(self):
         """`{(source, target): weight}` for every edge, names as in the .cnx file."""
@@ -785,7 +860,7 @@ class Mlp(eqx.Module):
 
     def biases(self):
         """`{neuron: bias}` for every non-input neuron."""
-        names = self.NEURONS[784:]
+        names = self.NEURONS[_N_INPUTS:]
         return dict(zip(names, np.asarray(self.bias_array()).tolist(), strict=True))
 
     def with_parameters(self, edge_weights, biases):
@@ -796,15 +871,16 @@ class Mlp(eqx.Module):
             biases: one bias per non-input neuron, in `NEURONS` order.
 
         Returns:
-            A model of the same class; weights that are not edges stay zero.
+            A model of the same class.
         """
         edge_weights = jnp.asarray(edge_weights)
         biases = jnp.asarray(biases)
-        new = []
-        for k, level in enumerate(_LEVELS):
-            start, stop = _EDGE_OFFSETS[k], _EDGE_OFFSETS[k + 1]
-            w = jnp.zeros(level.mask.shape, edge_weights.dtype)
-            new.append(w.at[level.rows, level.cols].set(edge_weights[start:stop]))
-            new.append(biases[_BIAS_OFFSETS[k] : _BIAS_OFFSETS[k + 1]])
-        names = [f"{p}{k}" for k in range(1, len(_LEVELS) + 1) for p in "wb"]
-        return eqx.tree_at(lambda m: [getattr(m, n) for n in names], self, new)
+        if edge_weights.shape != (_N_EDGES,):
+            raise ValueError(
+                f"expected {_N_EDGES} edge weights, got shape {edge_weights.shape}"
+            )
+        if biases.shape != (_N_NEURONS - _N_INPUTS,):
+            raise ValueError(
+                f"expected {_N_NEURONS - _N_INPUTS} biases, got shape {biases.shape}"
+            )
+        return eqx.tree_at(lambda m: (m.w, m.b), self, (edge_weights, biases))

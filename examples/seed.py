@@ -7,11 +7,28 @@
 - Edges: 14
 - Levels: 6, level 0 being the inputs
 - Output activation: identity
+- Strategy: auto; 5 window, 0 gather and 0 sparse levels, 0 scan runs
 
-Parameters: each level k >= 1 has a weight matrix `w<k>` of shape (sources,
-neurons) and a bias vector `b<k>`. Row i of `w<k>` belongs to the level's i-th
-source and column j to its j-th neuron; entries that are not edges are held at zero
-by a static mask, so they never influence the output and always get zero gradient.
+Parameters: two vectors, so a jitted call flattens only two arrays. `w` holds every
+edge's weight in the order of `EDGES` (level by level, then by target neuron, then
+by source); `b` every non-input neuron's bias in `NEURONS` order. Weights that are
+not edges do not exist: a level that needs a dense matrix builds it from `w` with
+static index tables, so they never influence the output and get no gradient. Read
+and write them through `edge_weight_array`, `bias_array` and `with_parameters`.
+
+Evaluation: every neuron's value lives in one buffer `v` (evaluation order, plus a
+slot that always holds zero); each level reads it in one of three forms and writes
+its activations back in place:
+- window: one matmul over a contiguous slice of `v` (a whole earlier layer, or the
+  span of everything the level reads);
+- gather: gather the level's distinct sources, then one matmul;
+- sparse: gather each neuron's fan-in, padded to the level's largest with the zero
+  slot, then multiply and sum; no dense matrix exists.
+Each level's table says which form it got and why: the compiler estimates the
+multiply-adds per sample of each form, counting a gathered element as 4
+multiply-adds (measured on CPU), and takes the cheapest. Long stretches
+of small levels run as one `lax.scan` over padded tables instead, which keeps trace
+and compile time flat in the depth.
 
 Initialisation: each neuron's incoming weights and its bias are drawn from
 U(-1/sqrt(n), 1/sqrt(n)), where n is the neuron's real number of incoming edges (1
@@ -23,43 +40,97 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+# Index used for "no weight": out of range, so gathers with mode="fill" read zero.
+_NO_WEIGHT = 2**31 - 1
+_N_INPUTS = 1
+_N_NEURONS = 12
+_N_EDGES = 14
+
 
 def _members(group, start, stop):
     """The names of group members `group[start]` to `group[stop - 1]`."""
     return tuple(f"{group}[{i}]" for i in range(start, stop))
 
 
-class _Level:
-    """Static tables of one level, built once at import.
+def _take(vector, index):
+    """`vector[index]`, reading zero (and passing no gradient) where out of range."""
+    return vector.at[index].get(mode="fill", fill_value=0.0)
 
-    `sources` are positions in the value vector (every neuron in evaluation order)
-    that the level reads. `fan_in[j]` lists, as rows of `sources`, the inputs of the
-    level's j-th neuron: weight `w[i, j]` is an edge exactly when `mask[i, j]`.
+
+class _Level:
+    """Static tables of one level, built once at import with numpy.
+
+    `start` is the position of its first neuron in `NEURONS` (and in the value
+    buffer), `edge_start` the position of its first edge in `EDGES`. `fan_in[j]`
+    lists the positions of the neurons feeding its j-th neuron, in increasing order,
+    so its edges are `EDGES[edge_start:edge_stop]` grouped by neuron. Only the
+    tables of the chosen `form` are built.
     """
 
-    def __init__(self, sources, fan_in, activations=None, dropout=None):
+    def __init__(self, start, edge_start, form, fan_in, activations, dropout=None):
+        counts = np.array([len(row) for row in fan_in], dtype=np.int64)
         n_neurons = len(fan_in)
-        self.sources = np.asarray(sources, dtype=np.int32)
-        self.rows = np.asarray([i for row in fan_in for i in row], dtype=np.int32)
-        self.cols = np.repeat(np.arange(n_neurons), [len(row) for row in fan_in])
-        self.mask = np.zeros((len(self.sources), n_neurons), dtype=bool)
-        self.mask[self.rows, self.cols] = True
-        self.fan_in = np.maximum(self.mask.sum(axis=0), 1)
+        self.start, self.stop = start, start + n_neurons
+        self.bias_start, self.bias_stop = start - _N_INPUTS, self.stop - _N_INPUTS
+        self.edge_start, self.edge_stop = edge_start, edge_start + int(counts.sum())
+        self.form = form
+        self.rows = np.array([p for row in fan_in for p in row], dtype=np.int32)
+        self.cols = np.repeat(np.arange(n_neurons, dtype=np.int32), counts)
+        self.fan_in = np.maximum(counts, 1)
+        edges = np.arange(self.edge_start, self.edge_stop, dtype=np.int32)
+        if form == "sparse":
+            width = max(1, int(counts.max(initial=0)))
+            first = np.repeat(np.cumsum(counts) - counts, counts)
+            slot = np.arange(len(self.rows)) - first
+            self.value_index = np.full((n_neurons, width), _N_NEURONS, dtype=np.int32)
+            self.value_index[self.cols, slot] = self.rows
+            self.weight_index = np.full((n_neurons, width), _NO_WEIGHT, dtype=np.int32)
+            self.weight_index[self.cols, slot] = edges
+        else:
+            if form == "window":
+                low = int(self.rows.min(initial=start))
+                high = int(self.rows.max(initial=-1)) + 1
+                self.window = (low, max(low, high))
+                self.sources = np.arange(low, max(low, high), dtype=np.int32)
+            else:
+                self.sources = np.unique(self.rows)
+            shape = (n_neurons, len(self.sources))
+            self.shape = shape
+            self.complete = len(self.rows) == shape[0] * shape[1]
+            column = np.searchsorted(self.sources, self.rows).astype(np.int32)
+            self.weight_index = np.full(shape, _NO_WEIGHT, dtype=np.int32)
+            self.weight_index[self.cols, column] = edges
         self.activations = {
             name: np.isin(np.arange(n_neurons), columns)
-            for name, columns in (activations or {}).items()
+            for name, columns in activations.items()
         }
         self.dropout = None if dropout is None else np.asarray(dropout)
 
 
-def _init_level(key, level):
-    """Weights and biases of one level, scaled by each neuron's real fan-in."""
-    wkey, bkey = jax.random.split(key)
-    bound = 1.0 / np.sqrt(level.fan_in)
-    shape = level.mask.shape
-    w = jax.random.uniform(wkey, shape, minval=-1.0, maxval=1.0) * bound
-    b = jax.random.uniform(bkey, shape[1:], minval=-1.0, maxval=1.0) * bound
-    return jnp.where(level.mask, w, 0.0), b
+def _matmul(level, x, weights, biases):
+    """The level's weight matrix times `x`, the values of its window or sources."""
+    if level.complete:
+        w = weights[level.edge_start : level.edge_stop].reshape(level.shape)
+    else:
+        w = _take(weights, level.weight_index)
+    return w @ x + biases[level.bias_start : level.bias_stop]
+
+
+def _window_matmul(level, v, weights, biases):
+    """One masked matmul over the slice of `v` from the level's first to last source."""
+    return _matmul(level, v[level.window[0] : level.window[1]], weights, biases)
+
+
+def _gather_matmul(level, v, weights, biases):
+    """Gather the level's distinct sources from `v`, then one masked matmul."""
+    return _matmul(level, v[level.sources], weights, biases)
+
+
+def _fan_in_sum(level, v, weights, biases):
+    """Each neuron's padded fan-in gathered from `v`, weighted and summed."""
+    w = _take(weights, level.weight_index)
+    z = jnp.einsum("nk,nk->n", v[level.value_index], w)
+    return z + biases[level.bias_start : level.bias_stop]
 
 
 def _dropout(key, values, p):
@@ -79,10 +150,12 @@ _OUTPUTS = np.array([
 ], dtype=np.int32)
 
 # level 1: 1, 2, 3 (seed.cnx:7-8, 10)
+# 3 neurons, 3 edges: window, the cheapest; multiply-adds per sample:
+#   window 3, gather 7, sparse 15
 _L1 = _Level(
-    sources=[
-        0,
-    ],
+    start=1,
+    edge_start=0,
+    form="window",
     fan_in=[
         [0],  # 1 <- 0
         [0],  # 2 <- 0
@@ -95,13 +168,15 @@ _L1 = _Level(
 )
 
 # level 2: 4, 5 (seed.cnx:7, 11-12)
+# 2 neurons, 3 edges: window, the cheapest; multiply-adds per sample:
+#   window 4, gather 12, sparse 20
 _L2 = _Level(
-    sources=[
-        1, 2,
-    ],
+    start=4,
+    edge_start=3,
+    form="window",
     fan_in=[
-        [0, 1],  # 4 <- 1, 2
-        [1],  # 5 <- 2
+        [1, 2],  # 4 <- 1, 2
+        [2],  # 5 <- 2
     ],
     activations={
         "relu": [0, 1],
@@ -109,13 +184,15 @@ _L2 = _Level(
 )
 
 # level 3: 6, 7 (seed.cnx:7, 13-14)
+# 2 neurons, 2 edges: window, the cheapest; multiply-adds per sample:
+#   window 4, gather 12, sparse 10
 _L3 = _Level(
-    sources=[
-        4, 5,
-    ],
+    start=6,
+    edge_start=6,
+    form="window",
     fan_in=[
-        [0],  # 6 <- 4
-        [1],  # 7 <- 5
+        [4],  # 6 <- 4
+        [5],  # 7 <- 5
     ],
     activations={
         "relu": [0, 1],
@@ -123,14 +200,16 @@ _L3 = _Level(
 )
 
 # level 4: 8, 9, 10 (seed.cnx:7, 15-16)
+# 3 neurons, 3 edges: window, the cheapest; multiply-adds per sample:
+#   window 6, gather 14, sparse 15
 _L4 = _Level(
-    sources=[
-        6, 7,
-    ],
+    start=8,
+    edge_start=8,
+    form="window",
     fan_in=[
-        [0],  # 8 <- 6
-        [0],  # 9 <- 6
-        [1],  # 10 <- 7
+        [6],  # 8 <- 6
+        [6],  # 9 <- 6
+        [7],  # 10 <- 7
     ],
     activations={
         "relu": [0, 1, 2],
@@ -138,38 +217,55 @@ _L4 = _Level(
 )
 
 # level 5: 11 (seed.cnx:8, 17)
+# 1 neuron, 3 edges: window, the cheapest; multiply-adds per sample:
+#   window 3, gather 15, sparse 15
 _L5 = _Level(
-    sources=[
-        8, 9, 10,
-    ],
+    start=11,
+    edge_start=11,
+    form="window",
     fan_in=[
-        [0, 1, 2],  # 11 <- 8, 9, 10
+        [8, 9, 10],  # 11 <- 8, 9, 10
     ],
     activations={
         "identity": [0],
     },
 )
-# fmt: on
 
 _LEVELS = (_L1, _L2, _L3, _L4, _L5)
-_EDGE_COUNTS = [len(level.rows) for level in _LEVELS]
-_EDGE_OFFSETS = np.cumsum([0, *_EDGE_COUNTS])
-_BIAS_OFFSETS = np.cumsum([0, *(level.mask.shape[1] for level in _LEVELS)])
+_RUNS = ()
+# fmt: on
+# The value buffer: every neuron, the zero slot, and room for a run's padding.
+_BUFFER = _N_NEURONS + 1 + max((run.width for run in _RUNS), default=0)
+# Initialisation bounds: 1 / sqrt(real fan-in of the neuron each parameter feeds).
+_EDGE_BOUND = np.concatenate(
+    [np.zeros(0), *(1.0 / np.sqrt(level.fan_in[level.cols]) for level in _LEVELS)]
+)
+_BIAS_BOUND = np.concatenate(
+    [np.zeros(0), *(1.0 / np.sqrt(level.fan_in) for level in _LEVELS)]
+)
+
+
+@jax.jit
+def _initial_parameters(key):
+    """Edge weights and biases, in one compiled pass."""
+    wkey, bkey = jax.random.split(key)
+    w = jax.random.uniform(wkey, _EDGE_BOUND.shape, minval=-1.0, maxval=1.0)
+    b = jax.random.uniform(bkey, _BIAS_BOUND.shape, minval=-1.0, maxval=1.0)
+    return w * _EDGE_BOUND, b * _BIAS_BOUND
 
 
 def _structure():
     """Levels, edges, activations and dropout by neuron name, from the tables."""
-    levels = [_NEURONS[:1]]
+    levels = [_NEURONS[:_N_INPUTS]]
     edges = []
     activations = {}
     dropout = {}
-    dropout.update((name, 0.0) for name in _NEURONS[:1])
-    starts = _BIAS_OFFSETS[:-1] + 1
-    for level, start in zip(_LEVELS, starts, strict=True):
-        names = _NEURONS[start : start + level.mask.shape[1]]
+    dropout.update((name, 0.0) for name in _NEURONS[:_N_INPUTS])
+    for level in _LEVELS:
+        names = _NEURONS[level.start : level.stop]
         levels.append(names)
         for row, col in zip(level.rows.tolist(), level.cols.tolist(), strict=True):
-            edges.append((_NEURONS[level.sources[row]], names[col]))
+            edges.append((_NEURONS[row], names[col]))
         for col, name in enumerate(names):
             chosen = [a for a, where in level.activations.items() if where[col]]
             activations[name] = chosen[0]
@@ -178,44 +274,32 @@ def _structure():
 
 
 class Seed(eqx.Module):
-    """The Seed network: one masked matmul per level."""
+    """The Seed network, evaluated level by level."""
 
-    w1: jax.Array
-    b1: jax.Array
-    w2: jax.Array
-    b2: jax.Array
-    w3: jax.Array
-    b3: jax.Array
-    w4: jax.Array
-    b4: jax.Array
-    w5: jax.Array
-    b5: jax.Array
+    w: jax.Array
+    b: jax.Array
     inference: bool
 
     NAME = "Seed"
     SOURCE = "seed.cnx"
     CONNEXC_VERSION = "0.1.0"
+    STRATEGY = "auto"
     NEURONS = _NEURONS
-    INPUTS = _NEURONS[:1]
+    INPUTS = _NEURONS[:_N_INPUTS]
     OUTPUTS = tuple(_NEURONS[i] for i in _OUTPUTS.tolist())
     LEVELS, EDGES, ACTIVATIONS, DROPOUT = _structure()
     OUTPUT_ACTIVATION = "identity"
     GROUPS = {}
 
     def __init__(self, *, key, inference=False):
-        """Initialise every level's parameters.
+        """Initialise the weights and biases.
 
         Args:
             key: a `jax.random` key for the initial weights and biases.
             inference: when true, dropout is off even if `__call__` gets a key; see
                 `equinox.nn.inference_mode`.
         """
-        keys = jax.random.split(key, 5)
-        self.w1, self.b1 = _init_level(keys[0], _L1)
-        self.w2, self.b2 = _init_level(keys[1], _L2)
-        self.w3, self.b3 = _init_level(keys[2], _L3)
-        self.w4, self.b4 = _init_level(keys[3], _L4)
-        self.w5, self.b5 = _init_level(keys[4], _L5)
+        self.w, self.b = _initial_parameters(key)
         self.inference = inference
 
     def __call__(self, x, *, key=None):
@@ -235,55 +319,43 @@ class Seed(eqx.Module):
                 "use jax.vmap for a batch"
             )
         del key  # this network has no dropout
-        v = x
+        w, b = self.w, self.b
+        v = jnp.zeros(_BUFFER, x.dtype).at[:_N_INPUTS].set(x)
 
         # level 1: 1, 2, 3 (seed.cnx:7-8, 10)
-        w = jnp.where(_L1.mask, self.w1, 0.0)
-        z = v[_L1.sources] @ w + self.b1
+        z = _matmul(_L1, x, w, b)
         a = z
         where = _L1.activations["relu"]
         a = jnp.where(where, jax.nn.relu(z), a)
-        v = jnp.concatenate([v, a])
+        v = jax.lax.dynamic_update_slice(v, a, (1,))
 
         # level 2: 4, 5 (seed.cnx:7, 11-12)
-        w = jnp.where(_L2.mask, self.w2, 0.0)
-        z = v[_L2.sources] @ w + self.b2
+        z = _window_matmul(_L2, v, w, b)
         a = jax.nn.relu(z)
-        v = jnp.concatenate([v, a])
 
         # level 3: 6, 7 (seed.cnx:7, 13-14)
-        w = jnp.where(_L3.mask, self.w3, 0.0)
-        z = v[_L3.sources] @ w + self.b3
+        z = _matmul(_L3, a, w, b)
         a = jax.nn.relu(z)
-        v = jnp.concatenate([v, a])
 
         # level 4: 8, 9, 10 (seed.cnx:7, 15-16)
-        w = jnp.where(_L4.mask, self.w4, 0.0)
-        z = v[_L4.sources] @ w + self.b4
+        z = _matmul(_L4, a, w, b)
         a = jax.nn.relu(z)
-        v = jnp.concatenate([v, a])
 
         # level 5: 11 (seed.cnx:8, 17)
-        w = jnp.where(_L5.mask, self.w5, 0.0)
-        z = v[_L5.sources] @ w + self.b5
+        z = _matmul(_L5, a, w, b)
         a = z
-        v = jnp.concatenate([v, a])
+        v = jax.lax.dynamic_update_slice(v, a, (11,))
 
         y = v[_OUTPUTS]
         return y
 
-    def _weights(self):
-        return tuple(getattr(self, f"w{k}") for k in range(1, len(_LEVELS) + 1))
-
     def edge_weight_array(self):
         """Every edge's weight in one vector, in the order of `EDGES`."""
-        pairs = zip(self._weights(), _LEVELS, strict=True)
-        return jnp.concatenate([w[level.rows, level.cols] for w, level in pairs])
+        return self.w
 
     def bias_array(self):
         """Every non-input neuron's bias in one vector, in `NEURONS` order."""
-        biases = (getattr(self, f"b{k}") for k in range(1, len(_LEVELS) + 1))
-        return jnp.concatenate(list(biases))
+        return self.b
 
     def edge_weights(self):
         """`{(source, target): weight}` for every edge, names as in the .cnx file."""
@@ -292,7 +364,7 @@ class Seed(eqx.Module):
 
     def biases(self):
         """`{neuron: bias}` for every non-input neuron."""
-        names = self.NEURONS[1:]
+        names = self.NEURONS[_N_INPUTS:]
         return dict(zip(names, np.asarray(self.bias_array()).tolist(), strict=True))
 
     def with_parameters(self, edge_weights, biases):
@@ -303,15 +375,16 @@ class Seed(eqx.Module):
             biases: one bias per non-input neuron, in `NEURONS` order.
 
         Returns:
-            A model of the same class; weights that are not edges stay zero.
+            A model of the same class.
         """
         edge_weights = jnp.asarray(edge_weights)
         biases = jnp.asarray(biases)
-        new = []
-        for k, level in enumerate(_LEVELS):
-            start, stop = _EDGE_OFFSETS[k], _EDGE_OFFSETS[k + 1]
-            w = jnp.zeros(level.mask.shape, edge_weights.dtype)
-            new.append(w.at[level.rows, level.cols].set(edge_weights[start:stop]))
-            new.append(biases[_BIAS_OFFSETS[k] : _BIAS_OFFSETS[k + 1]])
-        names = [f"{p}{k}" for k in range(1, len(_LEVELS) + 1) for p in "wb"]
-        return eqx.tree_at(lambda m: [getattr(m, n) for n in names], self, new)
+        if edge_weights.shape != (_N_EDGES,):
+            raise ValueError(
+                f"expected {_N_EDGES} edge weights, got shape {edge_weights.shape}"
+            )
+        if biases.shape != (_N_NEURONS - _N_INPUTS,):
+            raise ValueError(
+                f"expected {_N_NEURONS - _N_INPUTS} biases, got shape {biases.shape}"
+            )
+        return eqx.tree_at(lambda m: (m.w, m.b), self, (edge_weights, biases))
