@@ -134,17 +134,12 @@ def _split(text: str, program: Program) -> _Lines:
 def _place(lines: _Lines, network: Network, canonical: Program) -> dict[int, _Comments]:
     """Comments by the index of the canonical statement they belong to."""
     members = {group.name: group.members for group in network.groups}
-    canonical_keys = [_covered(s, members) for s in canonical.statements]
+    index = _CanonicalIndex(canonical.statements, members)
     placed: dict[int, _Comments] = {}
     for statement, comments in lines.statements:
         if not comments.above and not comments.trailing:
             continue
-        key = _key(statement, members)
-        index = next(
-            (j for j, covered in enumerate(canonical_keys) if key in covered),
-            0,  # dropped by the canonical layout: the network line takes it
-        )
-        target = placed.setdefault(index, _Comments())
+        target = placed.setdefault(index.find(_key(statement, members)), _Comments())
         target.above += comments.above
         target.trailing += comments.trailing
     return placed
@@ -175,48 +170,50 @@ def _key(statement: Statement, members: Mapping[str, tuple[Name, ...]]) -> _Key:
     return ("edge", source, target)
 
 
-class _Covered:
-    """The keys a canonical statement holds, testable with `in`."""
+class _CanonicalIndex:
+    """Which canonical statement holds each key, found without a search."""
 
     def __init__(
         self,
-        fixed: _Key | None = None,
-        neurons: frozenset = frozenset(),
-        sources: frozenset = frozenset(),
-        targets: frozenset = frozenset(),
+        statements: tuple[Statement, ...],
+        members: Mapping[str, tuple[Name, ...]],
     ) -> None:
-        self.fixed = fixed
-        self.neurons = neurons
-        self.sources = sources
-        self.targets = targets
-
-    def __contains__(self, key: _Key) -> bool:
-        if key[0] == "neuron":
-            return key[1] in self.neurons
-        if key[0] == "edge":
-            return key[1] in self.sources and key[2] in self.targets
-        return key == self.fixed
-
-
-def _covered(statement: Statement, members: Mapping[str, tuple[Name, ...]]) -> _Covered:
-    if isinstance(statement, NetworkStmt):
-        return _Covered(fixed=("network",))
-    if isinstance(statement, DefaultStmt):
-        return _Covered(fixed=("default", statement.key))
-    if isinstance(statement, Declaration):
-        declared: set[Name] = set()
-        for item in statement.items:
-            if item.size is None:
-                declared.add(item.name)
+        self.fixed: dict[_Key, int] = {}
+        self.neurons: dict[Name, int] = {}
+        self.edges_from: dict[Name, list[tuple[int, frozenset[Name]]]] = {}
+        for j, statement in enumerate(statements):
+            if isinstance(statement, NetworkStmt):
+                self.fixed[("network",)] = j
+            elif isinstance(statement, DefaultStmt):
+                self.fixed[("default", statement.key)] = j
+            elif isinstance(statement, Declaration):
+                for item in statement.items:
+                    if item.size is None:
+                        self.neurons[item.name] = j
+                    for i in range(item.size or 0):
+                        self.neurons[member_name(str(item.name), i)] = j
             else:
-                declared.update(
-                    member_name(str(item.name), i) for i in range(item.size)
+                # The canonical layout writes one arrow per edge statement.
+                sources = [
+                    n for ref in statement.chain[0] for n in _neurons(ref, members)
+                ]
+                targets = frozenset(
+                    n for ref in statement.chain[1] for n in _neurons(ref, members)
                 )
-        return _Covered(neurons=frozenset(declared))
-    # The canonical layout writes one arrow per edge statement.
-    sources = frozenset(n for ref in statement.chain[0] for n in _neurons(ref, members))
-    targets = frozenset(n for ref in statement.chain[1] for n in _neurons(ref, members))
-    return _Covered(sources=sources, targets=targets)
+                for source in sources:
+                    self.edges_from.setdefault(source, []).append((j, targets))
+
+    def find(self, key: _Key) -> int:
+        """The canonical statement holding `key`; the first one (the network line)
+        when the canonical layout dropped the statement."""
+        if key[0] == "neuron":
+            return self.neurons.get(key[1], 0)
+        if key[0] == "edge":
+            for j, targets in self.edges_from.get(key[1], ()):
+                if key[2] in targets:
+                    return j
+            return 0
+        return self.fixed.get(key, 0)
 
 
 def _join(
