@@ -127,24 +127,26 @@ def view_of(network: Any, *, filename: str = "<string>") -> NetworkView:
 class LevelStats:
     """What the generated code does for one level.
 
-    Level `k >= 1` is one masked matmul: it gathers the `sources` distinct neurons
-    that feed it into a vector, multiplies by a `sources x width` weight matrix of
-    which only `edges` entries are real, and adds `width` biases.
+    Level `k >= 1` reads `sources` distinct earlier neurons through `edges` real
+    connections, in the form the compiler chose for it: a `window` or `gather`
+    matmul, whose weight matrix has `matrix` entries of which only the edges are
+    nonzero, or a `sparse` sum over each neuron's fan-in padded into a table of
+    `matrix` entries. `work` is the cost model's multiply-adds per sample, and
+    `run` the `lax.scan` run the level belongs to, if any.
     """
 
     index: int
     neurons: tuple[Name, ...]
     sources: int
     edges: int
+    form: str = "-"
+    matrix: int = 0
+    work: int = 0
+    run: int | None = None
 
     @property
     def width(self) -> int:
         return len(self.neurons)
-
-    @property
-    def dense(self) -> int:
-        """Entries of the level's weight matrix, real edges or masked zeros."""
-        return self.sources * self.width if self.index else 0
 
     @property
     def parameters(self) -> int:
@@ -152,48 +154,110 @@ class LevelStats:
         return self.edges + self.width if self.index else 0
 
 
-def level_stats(net: NetworkView) -> list[LevelStats]:
-    """One `LevelStats` per level, level 0 being the inputs."""
-    level_of = {name: k for k, level in enumerate(net.levels) for name in level}
-    sources: list[dict[Name, None]] = [{} for _ in net.levels]
-    edges = [0] * len(net.levels)
-    for source, target in net.edges:
-        k = level_of[target]
-        sources[k].setdefault(source, None)
-        edges[k] += 1
-    return [
-        LevelStats(k, tuple(level), len(sources[k]), edges[k])
-        for k, level in enumerate(net.levels)
-    ]
+@dataclass(frozen=True, slots=True)
+class _PlanEdge:
+    source: Name
+    target: Name
 
 
-def format_level_table(net: NetworkView, *, max_names: int = 4) -> str:
+@dataclass(frozen=True, slots=True)
+class _PlanNeuron:
+    name: Name
+    dropout: float
+
+
+@dataclass(frozen=True, slots=True)
+class _PlanNetwork:
+    """The parts of a `Network` that the emitter's level planner reads."""
+
+    edges: tuple[_PlanEdge, ...]
+    neurons: tuple[_PlanNeuron, ...]
+
+
+def level_stats(net: NetworkView, *, strategy: str = "auto") -> list[LevelStats]:
+    """One `LevelStats` per level, level 0 being the inputs.
+
+    The forms come from the emitter's own planner (`_emit.plan_levels`), so the
+    table shows what compiling with `strategy` generates.
+    """
+    from ._emit import plan_levels
+
+    planned = _PlanNetwork(
+        edges=tuple(_PlanEdge(s, t) for s, t in net.edges),
+        neurons=tuple(_PlanNeuron(n, net.dropout.get(n, 0.0)) for n in net.neurons),
+    )
+    plans = {plan.index: plan for plan in plan_levels(planned, net.levels, strategy)}
+    stats = [LevelStats(0, tuple(net.levels[0]), 0, 0)]
+    for k, level in enumerate(net.levels[1:], start=1):
+        plan = plans[k]
+        sources = {p for row in plan.fan_in for p in row}
+        matrix = {
+            "window": plan.costs["window"],  # width x the span of its sources
+            "gather": len(level) * len(sources),
+            "sparse": plan.table_size,
+        }[plan.form]
+        stats.append(
+            LevelStats(
+                k,
+                tuple(level),
+                len(sources),
+                plan.n_edges,
+                plan.form,
+                matrix,
+                plan.costs[plan.form],
+                plan.run,
+            )
+        )
+    return stats
+
+
+def format_level_table(
+    net: NetworkView, *, strategy: str = "auto", max_names: int = 4
+) -> str:
     """The `connexc inspect` report: one row per level, then totals."""
-    stats = level_stats(net)
-    header = ("level", "width", "gathered", "dense", "edges", "fill", "params")
+    stats = level_stats(net, strategy=strategy)
+    header = (
+        "level",
+        "width",
+        "gathered",
+        "form",
+        "matrix",
+        "edges",
+        "fill",
+        "work",
+        "params",
+    )
     rows = []
     for level in stats:
-        numbers = ["-"] * 5
+        cells = ["-"] * 7
         if level.index:
-            fill = f"{level.edges / level.dense:.0%}"
-            counts = (level.sources, level.dense, level.edges)
-            numbers = [*map(str, counts), fill, str(level.parameters)]
+            form = level.form if level.run is None else f"{level.form}/scan{level.run}"
+            fill = f"{level.edges / level.matrix:.0%}" if level.matrix else "-"
+            cells = [
+                str(level.sources),
+                form,
+                str(level.matrix),
+                str(level.edges),
+                fill,
+                str(level.work),
+                str(level.parameters),
+            ]
         rows.append(
-            (str(level.index), str(level.width), *numbers, _names(level, max_names))
+            (str(level.index), str(level.width), *cells, _names(level, max_names))
         )
 
-    total_dense = sum(s.dense for s in stats)
+    total_matrix = sum(s.matrix for s in stats)
     total_edges = sum(s.edges for s in stats)
-    total_params = sum(s.parameters for s in stats)
-    total_fill = f"{total_edges / total_dense:.0%}" if total_dense else "-"
     total = (
         "all",
         str(len(net.neurons)),
         "",
-        str(total_dense),
+        "",
+        str(total_matrix),
         str(total_edges),
-        total_fill,
-        str(total_params),
+        f"{total_edges / total_matrix:.0%}" if total_matrix else "-",
+        str(sum(s.work for s in stats)),
+        str(sum(s.parameters for s in stats)),
         "",
     )
     widths = [
@@ -210,12 +274,14 @@ def format_level_table(net: NetworkView, *, max_names: int = 4) -> str:
     summary = (
         f"{net.name}: {len(net.inputs)} inputs, "
         f"{len(net.outputs)} outputs, {len(net.neurons)} neurons, "
-        f"{total_edges} edges, {len(stats)} levels"
+        f"{total_edges} edges, {len(stats)} levels; strategy {strategy}"
     )
     legend = (
-        "gathered: distinct neurons a level reads; dense: entries of its weight "
-        "matrix;\nedges: real connections among them; fill: edges / dense; params: "
-        "edges + biases."
+        "gathered: distinct neurons a level reads; form: window or gather (one "
+        "matmul)\nor sparse (padded fan-in sums), /scanN: inside lax.scan run N; "
+        "matrix: entries\nof its weight matrix or fan-in table; fill: edges / "
+        "matrix; work: multiply-adds\nper sample by the cost model; params: edges + "
+        "biases."
     )
     body = [line((*header, "neurons")), rule, *(line(row) for row in rows), rule]
     return "\n".join([summary, "", *body, line(total), "", legend]) + "\n"
@@ -248,19 +314,24 @@ def _run_text(group: str | None, first: Any, last: Any = None) -> str:
     return f"{group}[{first}..{last}]"
 
 
-def inspect_network(network: Any, *, filename: str = "<string>") -> str:
+def inspect_network(
+    network: Any, *, strategy: str = "auto", filename: str = "<string>"
+) -> str:
     """A table of a network's levels, as `connexc inspect` prints it.
 
     Args:
         network: `.cnx` text, a `pathlib.Path` to a `.cnx` file, or a generated
             model class or instance.
+        strategy: the compiler's `strategy` ("auto", "dense" or "sparse") whose
+            choices to show.
         filename: the name used in diagnostics when `network` is text.
 
     Returns:
-        The report: per level its width, how many neurons it gathers, the size of
-        its dense weight matrix against its real edges, and its parameter count.
+        The report: per level its width, how many neurons it gathers, the form the
+        compiler chose, the size of its weight matrix against its real edges, the
+        multiply-adds per sample, and its parameter count.
 
     Raises:
         CompileError: `network` is text or a file that does not compile.
     """
-    return format_level_table(view_of(network, filename=filename))
+    return format_level_table(view_of(network, filename=filename), strategy=strategy)

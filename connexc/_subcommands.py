@@ -128,10 +128,16 @@ def inspect_main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="connexc inspect",
         description="Show what the compiler does with a network: per level its "
-        "width, the neurons it gathers, its dense weights against its real edges, "
-        "and its parameter count.",
+        "width, the neurons it gathers, the form it is evaluated in, its weight "
+        "matrix against its real edges, its multiply-adds and its parameters.",
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help=".cnx files")
+    parser.add_argument(
+        "--strategy",
+        choices=("auto", "dense", "sparse"),
+        default="auto",
+        help="show the choices of this compile strategy (default: auto)",
+    )
     add_common_options(parser)
     args = parser.parse_args(argv)
     configure_logging(args.verbose)
@@ -140,7 +146,8 @@ def inspect_main(argv: list[str]) -> int:
     for k, name in enumerate(args.files):
 
         def job(name: str = name, first: bool = k == 0) -> int:
-            table = format_level_table(view_from_source(read_source(name)))
+            view = view_from_source(read_source(name))
+            table = format_level_table(view, strategy=args.strategy)
             sys.stdout.write(("" if first else "\n") + f"{name}\n{table}")
             return 0
 
