@@ -121,7 +121,9 @@ def check_main(argv: list[str]) -> int:
     for name in args.files:
 
         def run(name: str = name) -> int:
-            network, levels, found = analyse(read_source(name))
+            source = read_source(name)
+            with DelayedStatus(f"checking {name}"):
+                network, levels, found = analyse(source)
             print_diagnostics(found)
             logger.info(
                 "%s: ok, %d neurons, %d edges, %d levels, %d warnings",
