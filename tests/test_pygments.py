@@ -91,3 +91,16 @@ def test_entry_point_names_the_lexer():
     module_name, attribute = target.split(":")
     assert getattr(importlib.import_module(module_name), attribute) is CnxLexer
     assert "*.cnx" in CnxLexer.filenames and "cnx" in CnxLexer.aliases
+
+
+def test_installed_package_makes_pygments_find_the_lexer():
+    from importlib import metadata
+
+    try:
+        metadata.distribution("connexc")
+    except metadata.PackageNotFoundError:
+        pytest.skip("connexc is not installed, so its entry points are not registered")
+    from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
+
+    assert get_lexer_by_name("cnx").name == CnxLexer.name
+    assert get_lexer_for_filename("net.cnx").name == CnxLexer.name
