@@ -126,3 +126,12 @@ def test_cli_usage_errors_exit_2_without_output(tmp_path: Path, capsys, argv, me
 def test_example_mlp_gelu_is_the_generator_output():
     committed = (ROOT / "examples" / "mlp_gelu.cnx").read_text()
     assert committed == connexc.new_mlp([64, 256, 256, 10], activation="gelu")
+
+
+def test_cli_reports_an_unwritable_output_without_a_traceback(tmp_path: Path, capsys):
+    out = tmp_path / "missing" / "mlp.cnx"
+    assert main(["new", "mlp", "--sizes", "3,2", "-o", str(out)]) == 1
+    assert capsys.readouterr().err == (
+        f"connexc new: error: cannot write '{out}': No such file or directory\n"
+        "  hint: check that the directory exists and is writable\n"
+    )
