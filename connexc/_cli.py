@@ -182,6 +182,16 @@ def guarded(run: Callable[[], int], *, debug: bool) -> int:
     except KeyboardInterrupt:
         print("connexc: interrupted", file=sys.stderr)
         return 130
+    except OSError as err:  # an output that cannot be written, a full disk
+        if debug:
+            raise
+        where = f" '{err.filename}'" if err.filename else ""
+        print(
+            f"connexc: error: cannot write{where}: {err.strerror or err}\n"
+            "  hint: check that the directory exists, is writable and has space",
+            file=sys.stderr,
+        )
+        return 1
     except Exception as err:  # an internal bug: say so plainly, trace only on request
         if debug:
             raise
@@ -205,9 +215,12 @@ def write_atomically(path: Path, text: str | bytes) -> None:
     A failure at any point leaves an existing `path` untouched and no partial file.
     """
     directory = path.parent if str(path.parent) else Path(".")
-    fd, temporary = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=".tmp", dir=directory
-    )
+    try:
+        fd, temporary = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=".tmp", dir=directory
+        )
+    except OSError as err:  # name the file asked for, not the temporary one
+        raise OSError(err.errno, err.strerror, str(path)) from err
     try:
         if isinstance(text, bytes):
             handle = os.fdopen(fd, "wb")

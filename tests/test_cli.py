@@ -133,3 +133,13 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
     result = run("--help", cwd=tmp_path)
     assert result.returncode == 0
     assert "connexc check FILE.cnx" in result.stdout
+
+
+def test_unwritable_output_is_an_error_not_an_internal_one(tmp_path: Path) -> None:
+    (tmp_path / "net.cnx").write_text(SEED)
+    result = run("net.cnx", "-o", "missing/net.py", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "connexc: error: cannot write 'missing/net.py': No such file or directory\n"
+        "  hint: check that the directory exists, is writable and has space\n"
+    )
