@@ -1,7 +1,8 @@
 """Compile and train: the Connex README's training loop on a connexc network.
 
 Compiles `seed.cnx` beside this script, then fits the network's two outputs to
-cos(x) and sin(x) with optax's Adam, printing the loss as it goes.
+cos(x) and sin(x) with optax's Adam, showing progress on a terminal and printing
+the loss every 50 steps.
 
     python examples/train.py [--steps 500]
 """
@@ -45,8 +46,17 @@ def main() -> None:
         updates, opt_state = optim.update(grads, opt_state, model)
         return eqx.apply_updates(model, updates), opt_state, loss
 
-    for i in range(args.steps):
+    # A progress bar on a terminal (silent in logs and pipes), then the losses.
+    losses = []
+    steps = connexc.progress(
+        range(args.steps),
+        description="training",
+        status=lambda: f"loss {float(losses[-1]):.5f}" if losses else "",
+    )
+    for _ in steps:
         model, opt_state, loss = step(model, opt_state, x, y)
+        losses.append(loss)
+    for i, loss in enumerate(losses):
         if i % 50 == 0 or i == args.steps - 1:
             print(f"step {i:4d}   loss {float(loss):.5f}")
 
