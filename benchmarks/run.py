@@ -50,7 +50,7 @@ import graphs  # noqa: E402
 BATCH = 256
 RESULTS = HERE / "results"
 
-# name -> (builder, whether Connex runs on it in --quick mode)
+# Graph name -> builder; the order is the order of the table.
 GRAPHS = {
     "readme-12": lambda: graphs.readme_network(),
     "mlp-64-256-256-10": lambda: graphs.mlp((64, 256, 256, 10)),
@@ -75,6 +75,7 @@ def cnx_text(graph: graphs.Graph) -> str:
 
 def build(impl: str, graph: graphs.Graph):
     """The model for one implementation; `connexc[-strategy]`, `connex` or `mlp`."""
+    import equinox  # noqa: F401  (imported before timing, as every model needs it)
     import jax
 
     key = jax.random.key(0)
@@ -348,6 +349,32 @@ def markdown(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def summary(results: dict) -> str:
+    """One row per graph: Connex / connexc ratios (and eqx MLP / connexc)."""
+    lines = [
+        "| graph | neurons | edges | build | first step | train step | forward "
+        "| dispatch | peak RSS | connexc train step |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for graph, entry in results.items():
+        cells = []
+        for metric, _, _ in METRICS:
+            r = ratio(results, graph, metric)
+            m = ratio(results, graph, metric, "mlp")
+            cell = f"{r:.1f}x" if r else "-"
+            if m:
+                cell += f" (MLP {m:.2f}x)"
+            cells.append(cell)
+        own = entry["impls"].get("connexc", {}).get("train_step_s")
+        own_cell = f"{own * 1e3:.3g} ms" if own else "-"
+        lines.append(
+            f"| {graph} | {entry['neurons']:,} | {entry['edges']:,} | "
+            + " | ".join(cells)
+            + f" | {own_cell} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def plot(results: dict, path: Path) -> None:
     import matplotlib
 
@@ -387,6 +414,16 @@ def main() -> None:
     parser.add_argument(
         "--skip-connex", default="", help="graphs on which Connex is not run"
     )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="update the graphs measured now in an existing results.json",
+    )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="rewrite the tables and plot from an existing results.json",
+    )
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     warnings.simplefilter("ignore")
@@ -402,6 +439,10 @@ def main() -> None:
         print(json.dumps(found))
         return
 
+    if args.report_only:
+        out = Path(args.out)
+        write_reports(json.loads((out / "results.json").read_text()), out)
+        return
     args.impls = args.impls.split(",")
     args.skip_connex = [g for g in args.skip_connex.split(",") if g]
     if args.graphs:
@@ -413,6 +454,10 @@ def main() -> None:
     results = measure(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.merge and (out / "results.json").exists():
+        merged = json.loads((out / "results.json").read_text())["graphs"]
+        merged.update(results)
+        results = {g: merged[g] for g in GRAPHS if g in merged}
     info = {
         "python": sys.version.split()[0],
         "cpus": os.cpu_count(),
@@ -420,13 +465,18 @@ def main() -> None:
         "rounds": args.rounds,
         "quick": args.quick,
     }
-    (out / "results.json").write_text(
-        json.dumps({"info": info, "graphs": results}, indent=1) + "\n"
-    )
-    table = markdown(results)
-    (out / "results.md").write_text(table)
+    report = {"info": info, "graphs": results}
+    (out / "results.json").write_text(json.dumps(report, indent=1) + "\n")
+    write_reports(report, out)
+
+
+def write_reports(report: dict, out: Path = RESULTS) -> None:
+    """The full table, the one-row-per-graph summary and the plot, from results."""
+    results = report["graphs"]
+    (out / "results.md").write_text(markdown(results))
+    (out / "summary.md").write_text(summary(results))
     plot(results, out / "ratios.png")
-    print(table)
+    print(summary(results))
 
 
 if __name__ == "__main__":

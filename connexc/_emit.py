@@ -30,19 +30,22 @@ STRATEGIES = ("auto", "dense", "sparse")
 #   window: n * r            one masked matmul over a contiguous slice, no gather;
 #   gather: n * s + G * s    gather the s sources, then a masked matmul;
 #   sparse: (G + 1) * n * k  gather every neuron's padded fan-in, multiply, sum.
-# G is what one gathered element costs next to one matmul multiply-add: measured
-# on CPU with benchmarks/run.py, batched gathers run about four times slower per
-# element than XLA's dot. Ties go to the earlier form, whose code is simpler.
+# G is what one gathered element costs next to one multiply-add of XLA's dot, an
+# estimate for CPU: a gather moves each element on its own where dot streams whole
+# rows. The choice is not sensitive to it on the benchmark graphs, whose levels
+# differ between forms by far more than a factor of two. Ties go to the earlier
+# form, whose code is simpler.
 GATHER_COST = 4
 
-# Long stretches of small levels are evaluated by one `lax.scan` over padded
-# per-level tables: unrolled, every level adds a handful of XLA ops, and each op
-# costs trace and compile time (about 2 ms a level on CPU) that dwarfs the
-# arithmetic of a few neurons. A level joins a run when its padded fan-in table
+# Long stretches of levels are evaluated by one `lax.scan` over padded per-level
+# tables: unrolled, every level adds a dozen XLA ops, and each costs trace and
+# compile time (about 0.3 s a level on a busy 2-core CPU, 45 levels of a random
+# 3,000-neuron DAG taking 22 s to the first step against 2 s scanned) while the
+# scan compiles its body once. A level joins a run when its padded fan-in table
 # has at most RUN_MAX_TABLE entries and it has no dropout; runs shorter than
 # RUN_MIN_LEVELS stay unrolled; a run stops growing when padding would more than
 # RUN_MAX_WASTE-fold its arithmetic.
-RUN_MAX_TABLE = 256
+RUN_MAX_TABLE = 1024
 RUN_MIN_LEVELS = 8
 RUN_MAX_WASTE = 2.0
 # Levels per iteration of the scan's loop: a few amortise the loop's overhead

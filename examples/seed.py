@@ -24,9 +24,11 @@ its activations back in place:
 - gather: gather the level's distinct sources, then one matmul;
 - sparse: gather each neuron's fan-in, padded to the level's largest with the zero
   slot, then multiply and sum; no dense matrix exists.
+A level that reads exactly the whole level before it (every layer of an MLP)
+multiplies that level's activations directly, as `equinox.nn.Linear` would.
 Each level's table says which form it got and why: the compiler estimates the
 multiply-adds per sample of each form, counting a gathered element as 4
-multiply-adds (measured on CPU), and takes the cheapest. Long stretches
+multiply-adds (an estimate for CPU), and takes the cheapest. Long stretches
 of small levels run as one `lax.scan` over padded tables instead, which keeps trace
 and compile time flat in the depth.
 
