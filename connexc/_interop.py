@@ -45,11 +45,15 @@ def to_networkx(model: Any) -> Any:
 
     Returns:
         A `DiGraph` whose nodes are the neuron names (ints stay ints). Nodes carry
-        `role`, `activation`, `dropout`, `level` and, for group members, `group`;
-        for a model instance, non-input nodes carry `bias` and edges `weight`
-        (plain floats). The graph's attributes hold `name`, `inputs`, `outputs`,
-        `output_activation` and `groups` ({group: (size, role)}), so that
-        `from_networkx(to_networkx(model))` gives the same network back.
+        `role`, `activation`, `dropout`, `level`, `input_index` or `output_index`
+        (the position in the input or output vector) and, for group members,
+        `group`; for a model instance, non-input nodes carry `bias` and edges
+        `weight` (plain floats). The graph's attributes hold `name`, `inputs`,
+        `outputs`, `output_activation` and `groups` ({group: (size, role)}), so
+        that `from_networkx(to_networkx(model))` gives the same network back. The
+        node attributes alone are enough too, so a round trip through GraphML,
+        which cannot store the graph's list attributes, works once they are
+        deleted.
 
     Raises:
         ImportError: networkx is not installed.
@@ -69,9 +73,12 @@ def to_networkx(model: Any) -> Any:
         output_activation=net.output_activation,
         groups={g: tuple(spec) for g, spec in net.groups.items()},
     )
+    index = {n: i for i, n in enumerate(net.inputs)}
+    index.update((n, i) for i, n in enumerate(net.outputs))
     for level, names in enumerate(net.levels):
         for name in names:
-            graph.add_node(name, **_node_attributes(net, name, level, biases))
+            attributes = _node_attributes(net, name, level, index.get(name), biases)
+            graph.add_node(name, **attributes)
     for source, target in net.edges:
         if weights is None:
             graph.add_edge(source, target)
@@ -81,14 +88,21 @@ def to_networkx(model: Any) -> Any:
 
 
 def _node_attributes(
-    net: NetworkView, name: Name, level: int, biases: Mapping | None
+    net: NetworkView,
+    name: Name,
+    level: int,
+    index: int | None,
+    biases: Mapping | None,
 ) -> dict[str, Any]:
+    role = net.role(name)
     attributes: dict[str, Any] = {
-        "role": net.role(name),
+        "role": role,
         "activation": net.activations[name],
         "dropout": net.dropout.get(name, 0.0),
         "level": level,
     }
+    if index is not None:  # the position in the input or output vector
+        attributes[f"{role}_index"] = index
     group = net.group_of(name)
     if group is not None:
         attributes["group"] = group
@@ -110,12 +124,14 @@ def from_networkx(
 
     Args:
         graph: a `networkx.DiGraph` (or anything with `nodes` and `edges` in its
-            style) whose nodes are non-negative ints or identifiers, or group
-            members `g[i]` of groups listed in `graph.graph["groups"]`.
+            style) whose nodes are non-negative ints (or strings of digits, as
+            GraphML stores them) or identifiers, or group members `g[i]` of the
+            groups in `graph.graph["groups"]` or named by the nodes' `group`
+            attributes.
         inputs: the input neurons in input-vector order; default
-            `graph.graph["inputs"]`.
-        outputs: the output neurons in output-vector order; default
-            `graph.graph["outputs"]`.
+            `graph.graph["inputs"]`, else the nodes with an `input_index`
+            attribute, in its order.
+        outputs: likewise with `outputs` and `output_index`.
         name: the network name; default `graph.graph["name"]`, else "Network".
         activation: the hidden activation of nodes without an `activation`
             attribute; default the most common one among those that have it.
@@ -132,12 +148,14 @@ def from_networkx(
             missing input or output list, an unknown activation).
     """
     attributes = getattr(graph, "graph", {}) or {}
-    inputs = _role_list(inputs, attributes, "inputs")
-    outputs = _role_list(outputs, attributes, "outputs")
-    nodes = {
-        _check_neuron_name_or_member(n): dict(d) for n, d in graph.nodes(data=True)
-    }
-    edges = [(s, t) for s, t in graph.edges()]
+    names = {n: _check_neuron_name_or_member(n) for n in graph.nodes}
+    nodes = {names[n]: dict(data) for n, data in graph.nodes(data=True)}
+    inputs = _role_list(inputs, attributes, nodes, "input")
+    outputs = _role_list(outputs, attributes, nodes, "output")
+    edges = [(names[s], names[t]) for s, t in graph.edges()]
+    groups = attributes.get("groups")
+    if groups is None:
+        groups = _groups_of_nodes(nodes)
     return write_cnx(
         _structure(
             name=name or attributes.get("name") or "Network",
@@ -148,14 +166,24 @@ def from_networkx(
             activation=activation,
             output_activation=output_activation
             or attributes.get("output_activation", "identity"),
-            groups=attributes.get("groups", {}),
+            groups=groups,
         )
     )
 
 
-def _role_list(given: Any, attributes: Mapping, key: str) -> list[Name]:
+def _role_list(
+    given: Any, attributes: Mapping, nodes: Mapping[Name, Mapping], role: str
+) -> list[Name]:
+    """The inputs or outputs in vector order: as given, from the graph's attribute
+    `inputs` (`outputs`), or from the nodes' `input_index` (`output_index`)."""
+    key = f"{role}s"
     if given is None:
         given = attributes.get(key)
+    if given is None:
+        indexed = {
+            n: d[f"{role}_index"] for n, d in nodes.items() if f"{role}_index" in d
+        }
+        given = sorted(indexed, key=indexed.__getitem__) if indexed else None
     if given is None:
         raise ValueError(
             f"the {key} are not known: pass {key}=[...] in vector order, or set "
@@ -164,8 +192,26 @@ def _role_list(given: Any, attributes: Mapping, key: str) -> list[Name]:
     return [_check_neuron_name_or_member(n) for n in given]
 
 
+def _groups_of_nodes(nodes: Mapping[Name, Mapping]) -> dict[str, tuple[int, str]]:
+    """Groups from the nodes' `group` and `role` attributes, as `to_networkx` sets
+    them, for graphs whose graph-level attributes were lost (GraphML, GEXF)."""
+    groups: dict[str, tuple[int, str]] = {}
+    for data in nodes.values():
+        group = data.get("group")
+        if isinstance(group, str) and group:
+            size, _ = groups.get(group, (0, ""))
+            groups[group] = (size + 1, str(data.get("role", "hidden")))
+    return groups
+
+
 def _check_neuron_name_or_member(neuron: Any) -> Name:
-    """A `.cnx` neuron name, also accepting group members such as `h[3]`."""
+    """A `.cnx` neuron name, also accepting group members such as `h[3]`.
+
+    A string of digits is the integer it spells: no `.cnx` identifier starts with
+    a digit, and formats such as GraphML store every node id as a string.
+    """
+    if isinstance(neuron, str) and neuron.isascii() and neuron.isdigit():
+        return int(neuron)
     if isinstance(neuron, str) and neuron.endswith("]") and "[" in neuron:
         group, _, index = neuron[:-1].partition("[")
         if index.isdigit() and index.isascii():

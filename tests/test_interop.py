@@ -60,7 +60,9 @@ def test_to_networkx_carries_weights_biases_and_integer_names():
         "activation": "identity",
         "dropout": 0.0,
         "level": 0,
+        "input_index": 0,
     }
+    assert graph.nodes[3]["output_index"] == 0 and graph.nodes[11]["output_index"] == 1
     assert graph.nodes[11]["role"] == "output" and graph.nodes[11]["level"] == 5
     assert graph.graph["inputs"] == [0] and graph.graph["outputs"] == [3, 11]
 
@@ -74,6 +76,28 @@ def test_string_names_and_groups_round_trip_through_networkx():
     text = connexc.from_networkx(graph)
     assert _structure(connexc.load_source(text)) == _structure(cls)
     assert "hidden h[3]\n" in text  # groups stay groups
+
+
+@pytest.mark.parametrize("file_format", ["graphml", "gexf"])
+@pytest.mark.parametrize("text", [SEED.read_text(), NAMED], ids=["ints", "names"])
+def test_round_trip_through_graph_files_keeps_structure_and_weights(
+    tmp_path: Path, file_format, text
+):
+    cls = connexc.load_source(text)
+    model = cls(key=jax.random.key(3))
+    graph = connexc.to_networkx(model)
+    for key in ("inputs", "outputs", "groups"):  # lists these formats cannot store
+        del graph.graph[key]
+    path = tmp_path / f"net.{file_format}"
+    getattr(nx, f"write_{file_format}")(graph, path)
+    loaded = getattr(nx, f"read_{file_format}")(path)
+
+    text = connexc.from_networkx(loaded)
+    assert _structure(connexc.load_source(text)) == _structure(cls)
+    # Node ids come back as strings from these formats.
+    weights = {(str(s), str(t)): w for s, t, w in loaded.edges(data="weight")}
+    expected = {(str(s), str(t)): w for (s, t), w in model.edge_weights().items()}
+    assert weights == pytest.approx(expected)
 
 
 def test_from_networkx_builds_a_network_from_a_plain_digraph():
