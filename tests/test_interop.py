@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import jax
@@ -13,6 +15,9 @@ import networkx as nx
 import numpy as np
 import pytest
 from conftest import ROOT
+from graphs import random_graph
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import connexc
 from connexc._cli import main
@@ -257,3 +262,19 @@ def test_evolved_example_computes_what_its_json_describes():
     h8 = np.tanh(0.9 * x2 + 2.1 * h5 - 0.4)
     y = -1.2 * h8 + 0.5 * h5 + 0.1  # the disabled edge 0 -> 3 is left out
     np.testing.assert_allclose(model(jax.numpy.array([x0, x1, x2])), [y], rtol=1e-6)
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), size=st.integers(2, 16))
+def test_random_networks_round_trip_through_networkx_and_json(seed, size):
+    rng = random.Random(seed)
+    text = random_graph(rng, size).to_cnx(rng)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", connexc.CompileWarning)
+        cls = connexc.load_source(text)
+        via_networkx = connexc.load_source(
+            connexc.from_networkx(connexc.to_networkx(cls))
+        )
+        via_json = connexc.load_source(connexc.from_json(connexc.to_json(cls)))
+    assert _structure(via_networkx) == _structure(cls)
+    assert _structure(via_json) == _structure(cls)
