@@ -7,6 +7,7 @@ succeeded.
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import sys
 from collections.abc import Callable
@@ -325,6 +326,12 @@ def fmt_main(argv: list[str]) -> int:
         action="store_true",
         help="change nothing; list the files that would change and exit 1 if any",
     )
+    parser.add_argument(
+        "--diff",
+        action="store_true",
+        help="change nothing; print a unified diff of what would change, exit 1 if "
+        "anything would",
+    )
     add_common_options(parser)
     args = parser.parse_args(argv)
     configure_logging(args.verbose)
@@ -344,6 +351,15 @@ def fmt_main(argv: list[str]) -> int:
             formatted = format_cnx(source.text, filename=str(path))
             if formatted == source.text:
                 return 0
+            if args.diff:
+                before = [f"{line}\n" for line in source.text.splitlines()]
+                after = formatted.splitlines(keepends=True)
+                sys.stdout.writelines(
+                    difflib.unified_diff(
+                        before, after, f"{path}", f"{path} (formatted)"
+                    )
+                )
+                return 1
             if args.check:
                 print(f"would reformat {path}")
                 return 1

@@ -204,6 +204,26 @@ def test_cli_check_lists_changed_files_and_exits_1(tmp_path: Path, capsys):
     assert main(["fmt", "--check", str(tidy)]) == 0
 
 
+def test_cli_diff_shows_the_change_and_writes_nothing(tmp_path: Path, capsys):
+    path = tmp_path / "net.cnx"
+    path.write_text("input a\noutput b\na->b  # x")
+    assert main(["fmt", "--diff", str(path)]) == 1
+    assert path.read_text() == "input a\noutput b\na->b  # x"
+    assert capsys.readouterr().out == (
+        f"--- {path}\n"
+        f"+++ {path} (formatted)\n"
+        "@@ -1,3 +1,7 @@\n"
+        "+network Network\n"
+        "+activation relu\n"
+        "+\n"
+        " input a\n"
+        " output b\n"
+        "-a->b  # x\n"
+        "+\n"
+        "+a -> b  # x\n"
+    )
+
+
 def test_cli_rewrites_files_in_place(tmp_path: Path, capsys):
     messy = tmp_path / "messy.cnx"
     messy.write_text(MESSY)
