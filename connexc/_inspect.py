@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from ._source import Source
 _MEMBER = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\[([0-9]+)\]$")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class NetworkView:
     """The shape of a network, independent of where it came from.
 
@@ -43,11 +44,7 @@ class NetworkView:
         return tuple(name for level in self.levels for name in level)
 
     def role(self, name: Name) -> str:
-        if name in self._input_set():
-            return "input"
-        if name in self._output_set():
-            return "output"
-        return "hidden"
+        return self._roles.get(name, "hidden")
 
     def group_of(self, name: Name) -> str | None:
         """The group a neuron belongs to, from its name `g[i]`, or None."""
@@ -58,11 +55,11 @@ class NetworkView:
             return None
         return match.group(1)
 
-    def _input_set(self) -> frozenset[Name]:
-        return frozenset(self.inputs)
-
-    def _output_set(self) -> frozenset[Name]:
-        return frozenset(self.outputs)
+    @cached_property
+    def _roles(self) -> dict[Name, str]:
+        roles = dict.fromkeys(self.inputs, "input")
+        roles.update(dict.fromkeys(self.outputs, "output"))
+        return roles
 
 
 def view_from_source(source: Source) -> NetworkView:
