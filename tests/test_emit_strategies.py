@@ -50,14 +50,16 @@ def _layered(
     width: int,
     fan_in: int,
     *,
+    reach: int | None = None,
     activations: tuple[str, ...] = ("relu", "tanh", "identity"),
     dropout: dict[int, float] | None = None,
 ) -> tuple[str, dict]:
     """A random DAG given level by level, as `.cnx` text and as plain data.
 
     Each neuron takes one source from the level before it (so levels are exact) and
-    up to `fan_in - 1` more from any earlier level; a few outputs hang off middle
-    levels, so outputs sit at several depths and levels mix activations.
+    up to `fan_in - 1` more from any earlier level, or from the `reach` levels
+    before it; a few outputs hang off middle levels, so outputs sit at several
+    depths and levels mix activations.
     """
     rng = random.Random(seed)
     rows = [[k * width + i for i in range(width)] for k in range(levels)]
@@ -66,7 +68,8 @@ def _layered(
     extra = 10_000
     edges: list[tuple[int, int]] = []
     for k in range(1, levels):
-        earlier = [n for row in rows[:k] for n in row]
+        first = 0 if reach is None else max(0, k - reach)
+        earlier = [n for row in rows[first:k] for n in row]
         for target in rows[k]:
             chosen = {rng.choice(rows[k - 1])}
             for _ in range(rng.randint(0, fan_in - 1)):
@@ -121,6 +124,7 @@ GRAPHS = {
     "shallow-wide": dict(seed=1, levels=4, width=9, fan_in=5),
     "medium": dict(seed=2, levels=8, width=6, fan_in=4),
     "deep-narrow": dict(seed=3, levels=24, width=3, fan_in=3),
+    "deep-local": dict(seed=4, levels=40, width=3, fan_in=3, reach=2),
 }
 
 
@@ -146,8 +150,16 @@ def test_deep_graphs_are_scanned_unless_forced_dense() -> None:
     assert "jax.lax.scan(" not in connexc.compile_source(text, strategy="dense")
 
 
-def test_strategies_give_the_same_edge_and_bias_gradients() -> None:
-    text, graph = _layered(**GRAPHS["deep-narrow"])
+def test_runs_that_read_only_a_few_levels_back_carry_only_those() -> None:
+    far, _ = _layered(**GRAPHS["deep-narrow"])
+    near, _ = _layered(**GRAPHS["deep-local"])
+    assert "    local=False,\n" in connexc.compile_source(far)
+    assert "    local=True,\n" in connexc.compile_source(near)
+
+
+@pytest.mark.parametrize("shape", ["deep-narrow", "deep-local"])
+def test_strategies_give_the_same_edge_and_bias_gradients(shape: str) -> None:
+    text, graph = _layered(**GRAPHS[shape])
     x = jnp.asarray(np.random.default_rng(5).normal(size=(4, len(graph["inputs"]))))
     gradients = []
     for strategy in STRATEGIES:
