@@ -190,7 +190,9 @@ def _translate(source: Source, err: UnexpectedInput) -> Diagnostic:
     hint = _statement_hint(source.line_text(line))
 
     if isinstance(err, UnexpectedCharacters):
-        char = source.line_text(line)[column - 1 : column] or "\\n"
+        char = source.line_text(line)[column - 1 : column] or "\n"
+        if not char.isprintable():  # control characters and line separators
+            char = char.encode("unicode_escape").decode("ascii")
         message = f"unexpected character '{char}'"
         return diagnostic(
             source, source.span(line, column), message, _CHARACTER_HINT, kind="parse"

@@ -31,7 +31,9 @@ class Source:
     def line_text(self, line: int) -> str:
         """The text of a 1-based line, without its line ending."""
         if self._lines is None:
-            self._lines = self.text.splitlines()
+            # Lines as the parser counts them: split at "\n" only, not at the form
+            # feeds, "\x1e" or "\u2028" that `str.splitlines` also breaks at.
+            self._lines = [text.removesuffix("\r") for text in self.text.split("\n")]
         if 1 <= line <= len(self._lines):
             return self._lines[line - 1]
         return ""
