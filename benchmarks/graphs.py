@@ -135,20 +135,18 @@ def deep_dag(levels: int = 400, width: int = 4, seed: int = 0) -> Graph:
 
 
 def wide_sparse_dag(n: int = 20_000, seed: int = 0, fan_in: int = 4) -> Graph:
-    """`n` neurons in five layers: 10% inputs, then four equal layers, fan-in 4.
+    """`n` neurons in five layers: 10% inputs, three hidden layers, 1% outputs.
 
-    Every neuron takes one source from the layer before it and the rest from any
-    earlier layer; the last layer's first 1% of `n` neurons are the outputs, and
-    the rest of the last layer is left out so that every neuron reaches an output
-    through some path or is at least evaluated.
+    Every non-input neuron takes one source from the layer before it (so there are
+    exactly five levels) and the rest of its `fan_in` sources from any earlier
+    layer.
     """
     rng = random.Random(seed)
-    n_inputs = n // 10
-    size = (n - n_inputs) // 4
-    bounds = [0, n_inputs, *(n_inputs + size * i for i in range(1, 5))]
+    n_inputs, n_outputs = n // 10, max(1, n // 100)
+    hidden = n - n_inputs - n_outputs
+    sizes = [n_inputs, *(hidden // 3 + (i < hidden % 3) for i in range(3)), n_outputs]
+    bounds = [sum(sizes[:i]) for i in range(len(sizes) + 1)]
     layers = [list(range(a, b)) for a, b in zip(bounds, bounds[1:], strict=False)]
-    n_outputs = max(1, n // 100)
-    layers[-1] = layers[-1][:n_outputs]
     parents: dict[int, list[int]] = {}
     earlier: list[int] = []
     for k in range(1, len(layers)):
