@@ -65,7 +65,8 @@ def format_cnx(text: str, *, filename: str = "<string>") -> str:
     """The canonical layout of `.cnx` text, with its comments kept.
 
     The result is what `connexc fmt` writes: statements as `connexc.to_cnx` writes
-    them (so formatting is idempotent and a one-edge change is a one-line diff),
+    them (so formatting is idempotent, and a one-edge change touches only its
+    source's statement, one line unless it wraps at 88 columns),
     comments placed by the rules in this module's documentation.
 
     Args:
