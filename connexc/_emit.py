@@ -10,6 +10,7 @@ comments built from validated names.
 from __future__ import annotations
 
 import ast
+import textwrap
 from dataclasses import dataclass
 from functools import cache
 from pathlib import PurePath
@@ -143,7 +144,7 @@ class LevelView:
 class RunView:
     index: int
     title: str  # "levels 5-404 (deep.cnx:3-900)"
-    summary: str
+    summary: list[str]  # comment lines saying how the run is evaluated
     members: list[str]  # lines listing its levels
     first: int
     last: int
@@ -564,7 +565,7 @@ def _choice_comment(plan: LevelPlan) -> list[str]:
     n, e = len(plan.fan_in), plan.n_edges
     costs = plan.costs
     if plan.run is not None:
-        reason = f"sparse, in scan run {plan.run}, being small"
+        reason = f"sparse, in scan run {plan.run} (see _R{plan.run})"
     elif costs[plan.form] == min(costs.values()):
         reason = f"{plan.form}, the cheapest"
     else:
@@ -690,17 +691,27 @@ def _run_views(
         lines = [network.by_name[n].span.line for p in members for n in p.names]
         lines += [line for p in members for line in fed_lines[p.index]]
         neurons = max(len(p.names) for p in members)
+        reach = _reach(members)
+        local = reach * neurons * RUN_LOCAL_SHARE <= len(network.neurons)
+        carried = (
+            f"the values of only the last {_count(reach, 'level')}"
+            if local
+            else "the whole value buffer"
+        )
+        summary = (
+            f"{len(members)} levels of at most {neurons} neurons, padded to one "
+            "shape and evaluated by one lax.scan, which XLA compiles once for all "
+            f"of them; the scan carries {carried}."
+        )
         runs.append(
             RunView(
                 index=number,
                 title=f"levels {first}-{last} ({source_file}:{_line_span(lines)})",
-                summary=f"{len(members)} levels of at most {neurons} neurons, padded "
-                "and evaluated by one lax.scan",
+                summary=textwrap.wrap(summary, WIDTH - len("        # ")),
                 members=wrap([f"_L{p.index}" for p in members], 4),
                 first=first,
                 last=last,
-                local=_reach(members) * neurons * RUN_LOCAL_SHARE
-                <= len(network.neurons),
+                local=local,
             )
         )
     return runs
