@@ -90,7 +90,11 @@ def compile_main(argv: list[str]) -> int:
         with DelayedStatus(f"compiling {args.file}"):
             compiled = compile_network(source, strategy=args.strategy)
         print_diagnostics(compiled.warnings)
-        write_atomically(output, compiled.code)
+        try:
+            write_atomically(output, compiled.code)
+        except OSError as err:  # a full disk or a missing directory, not a bug
+            print(cannot_write(output, err), file=sys.stderr)
+            return 1
         logger.info(
             "%s -> %s: %d neurons, %d edges, %d levels, %d warnings (%.0f ms)",
             args.file,
@@ -235,6 +239,15 @@ def write_atomically(path: Path, text: str | bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def cannot_write(path: Path, err: OSError) -> str:
+    """The report for an output file that could not be written."""
+    return (
+        f"connexc: error: cannot write '{path}': {err.strerror or err}\n"
+        "  hint: check that its directory exists, is writable and has space; "
+        "an existing file there is left unchanged"
+    )
 
 
 def _file_mode(path: Path) -> int:
