@@ -242,11 +242,13 @@ def write_atomically(path: Path, text: str | bytes) -> None:
 
 
 def cannot_write(path: Path, err: OSError) -> str:
-    """The report for an output file that could not be written."""
+    """The report for an output file that could not be written.
+
+    It names `path` even when `err` does not, as with a full disk.
+    """
     return (
         f"connexc: error: cannot write '{path}': {err.strerror or err}\n"
-        "  hint: check that its directory exists, is writable and has space; "
-        "an existing file there is left unchanged"
+        "  hint: check that the directory exists, is writable and has space"
     )
 
 

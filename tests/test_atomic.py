@@ -68,8 +68,7 @@ def test_a_full_disk_mid_write_leaves_the_old_file_and_no_temporary(
     assert leftovers(workdir) == []
     assert capsys.readouterr().err == (
         "connexc: error: cannot write 'out.py': No space left on device\n"
-        "  hint: check that its directory exists, is writable and has space; an "
-        "existing file there is left unchanged\n"
+        "  hint: check that the directory exists, is writable and has space\n"
     )
 
 
