@@ -499,7 +499,10 @@ def build_view(
         runs=runs,
         steps=steps,
         run_activations=[(name, ACTIVATION_FUNCTION[name]) for name in scanned],
-        uses_buffer=bool(stored) or bool(runs),
+        uses_buffer=bool(stored)
+        or bool(runs)
+        or not outputs_direct
+        or any(direct[p.index] is None for p in plans),
         output_source="a" if outputs_direct else "v[_OUTPUTS]",
         output_code=OUTPUT_CODE[network.output_activation],
         output_activation=network.output_activation,

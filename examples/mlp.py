@@ -56,6 +56,8 @@ def _members(group, start, stop):
 
 def _take(vector, index):
     """`vector[index]`, reading zero (and passing no gradient) where out of range."""
+    if vector.shape[0] == 0:  # a network without edges: every index is out of range
+        return jnp.zeros(np.shape(index), vector.dtype)
     return vector.at[index].get(mode="fill", fill_value=0.0)
 
 
