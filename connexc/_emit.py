@@ -600,14 +600,24 @@ def _fan_in_row(name: Name, positions: list[int], order: list[Name]) -> list[str
 def _level_title(
     index: int, names: list[Name], source_file: str, lines: list[int]
 ) -> str:
-    """`level 2: 4, 5 (seed.cnx:8-9)`, shortened to fit a comment in `__call__`."""
+    """`level 2: 4, 5 (seed.cnx:8-9)`, shortened to fit a comment in `__call__`.
+
+    How many names are shown does not depend on the line numbers, so moving
+    statements around in the `.cnx` file changes only the numbers.
+    """
     room = WIDTH - len("        # ")
-    for where in (line_ranges(lines), _line_span(lines)):
-        for limit in (6, 4, 2, 1):
-            title = f"level {index}: {shorten(names, limit)} ({source_file}:{where})"
-            if len(title) <= room:
-                return title
-    return title
+    head = f"level {index}: "
+    # Room for the names, keeping 11 columns for a line span like "1200-1300".
+    names_room = room - len(head) - len(f" ({source_file}:)") - 11
+    shown = shorten(names, 1)
+    for limit in (6, 4, 2):
+        if len(shorten(names, limit)) <= names_room:
+            shown = shorten(names, limit)
+            break
+    title = f"{head}{shown} ({source_file}:{line_ranges(lines)})"
+    if len(title) <= room:
+        return title
+    return f"{head}{shown} ({source_file}:{_line_span(lines)})"
 
 
 def _count(n: int, noun: str) -> str:
