@@ -20,7 +20,7 @@ implementation. Connex is called as `jax.vmap(lambda x: net(x))`, since
 `jax.vmap(net)` makes JAX pretty-print the whole Connex object.
 
     python benchmarks/run.py            # every graph; long (Connex builds are slow)
-    python benchmarks/run.py --quick    # small graphs, few repeats: a few minutes
+    python benchmarks/run.py --quick    # four small graphs, few repeats: 5-10 minutes
 
 Install with `pip install -e ".[bench]"`: Connex 0.3.3 pins nothing, but run it from
 its own virtual environment if you want to keep another one's packages untouched.
