@@ -69,8 +69,15 @@ def test_weights_that_are_not_edges_get_zero_gradient_and_no_influence() -> None
     slots = _parameter_slots(model)
     params, static = eqx.partition(model, eqx.is_inexact_array)
     slot_leaves = jax.tree_util.tree_leaves(eqx.filter(slots, eqx.is_inexact_array))
-    # A layout that stores only real edges has no such entries (none free), and
-    # then what follows holds trivially; a dense layout gets the full check.
+
+    # Every edge weight and every bias has exactly one entry among the parameters.
+    n_parameters = len(Seed.EDGES) + len(Seed.NEURONS) - len(Seed.INPUTS)
+    n_read = sum(int(np.sum(np.asarray(s) != 0)) for s in slot_leaves)
+    n_entries = sum(int(np.size(leaf)) for leaf in jax.tree_util.tree_leaves(params))
+    assert n_read == n_parameters
+    # Entries beyond those (a layout storing dense masked matrices has them) must
+    # be inert; a layout storing only edges and biases has none, as checked here.
+    assert n_entries >= n_parameters
 
     # Garbage in every entry that is not an edge or a bias changes nothing...
     noisy = jax.tree_util.tree_map(
