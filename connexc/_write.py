@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -244,7 +244,7 @@ class _Layout:
         self.declarations = _declarations(
             structure, attributes, groups, (default, default_dropout)
         )
-        self.edges = _edge_statements(structure.edges, groups)
+        self.edges = _edge_statements(structure.edges, groups, structure.inputs)
 
     def text(self) -> str:
         lines = [*self.header, ""]
@@ -453,13 +453,18 @@ def _statement(
 
 
 def _edge_statements(
-    edges: Iterable[tuple[Name, Name]], groups: Mapping[str, tuple[Name, ...]]
+    edges: Iterable[tuple[Name, Name]],
+    groups: Mapping[str, tuple[Name, ...]],
+    inputs: Sequence[Name],
 ) -> list[_Statement]:
-    """Edge statements, one per source (a neuron or a whole group), in name order.
+    """Edge statements, one per source (a neuron or a whole group).
 
-    A group source stands for all its members when each of them feeds the target;
-    a group target, when the source feeds every member of it.
+    Inputs' statements come first, in input order, then the rest in name order, so a
+    layered file reads from inputs to outputs (`x -> h1` before `h1 -> h2`). A group
+    source stands for all its members when each of them feeds the target; a group
+    target, when the source feeds every member of it.
     """
+    input_index = {name: i for i, name in enumerate(inputs)}
     targets_of: dict[Name, set[Name]] = defaultdict(set)
     for source, target in edges:
         targets_of[source].add(target)
@@ -477,7 +482,14 @@ def _edge_statements(
             rows[source] = ((source,), _collapsed(targets, groups))
 
     statements = []
-    for source in sorted(rows, key=name_key):
+
+    def order(source: Name) -> tuple:
+        first = rows[source][0][0]
+        if first in input_index:
+            return (0, input_index[first])
+        return (1, name_key(source))
+
+    for source in sorted(rows, key=order):
         members, items = rows[source]
         statements += _wrapped(f"{source} ->", items, "", members)
     return statements

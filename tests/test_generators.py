@@ -29,9 +29,9 @@ def test_mlp_text_declares_one_group_per_layer():
         "hidden h1[256], h2[256]\n"
         "output y[10]\n"
         "\n"
+        "x -> h1\n"
         "h1 -> h2\n"
         "h2 -> y\n"
-        "x -> h1\n"
     )
 
 

@@ -60,11 +60,11 @@ hidden g[3] activation=tanh
 output y[2]
 
 b -> g, h[3]
+x -> h
 g -> y
 h -> g
 h[1] -> q
 q -> y[1]
-x -> h
 """
 
 
