@@ -48,6 +48,14 @@ def _write(path: Path, data: str | bytes) -> None:
         ) from err
 
 
+def _deliver(output: Path | None, text: str) -> None:
+    """Write `text` to `output`, or to stdout when there is no output path."""
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        _write(output, text)
+
+
 def _refuse_overwriting_input(
     parser: argparse.ArgumentParser, source: str, output: Path | None
 ) -> None:
@@ -105,10 +113,7 @@ def dot_main(argv: list[str]) -> int:
 
         dot = to_dot(view_from_source(read_source(args.file)), groups=args.groups)
         if image_format is None:
-            if output is None:
-                sys.stdout.write(dot)
-            else:
-                _write(output, dot)
+            _deliver(output, dot)
             return 0
         try:
             data = render_dot(dot, image_format)
@@ -208,10 +213,7 @@ def new_main(argv: list[str]) -> int:
         parser.error(str(err))
 
     def job() -> int:
-        if args.output is None:
-            sys.stdout.write(text)
-        else:
-            _write(Path(args.output), text)
+        _deliver(Path(args.output) if args.output else None, text)
         return 0
 
     return _run("connexc new", args, job)
@@ -237,11 +239,7 @@ def export_json_main(argv: list[str]) -> int:
     _refuse_overwriting_input(parser, args.file, output)
 
     def job() -> int:
-        text = dump_json(to_json(view_from_source(read_source(args.file))))
-        if output is None:
-            sys.stdout.write(text)
-        else:
-            _write(output, text)
+        _deliver(output, dump_json(to_json(view_from_source(read_source(args.file)))))
         return 0
 
     return _run("connexc export-json", args, job)
@@ -300,10 +298,7 @@ def import_json_main(argv: list[str]) -> int:
         # Check the graph compiles before writing anything, with positions in the
         # .cnx text that would have been written.
         analyse(Source(text, f"{args.file} (as .cnx)"))
-        if output is None:
-            sys.stdout.write(text)
-        else:
-            _write(output, text)
+        _deliver(output, text)
         return 0
 
     return _run("connexc import-json", args, job)

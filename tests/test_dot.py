@@ -105,7 +105,7 @@ def test_auto_collapses_only_large_grouped_networks():
     assert '"h[3]"' in small
     large = connexc.to_dot(connexc.new_mlp([64, 256, 10]))
     assert '"h1[3]"' not in large
-    assert _edges(large) == [("h1", "y", "dense"), ("x", "h1", "dense")]
+    assert _edges(large) == [("x", "h1", "dense"), ("h1", "y", "dense")]
 
 
 def test_unknown_group_mode_is_rejected():
