@@ -14,6 +14,20 @@ import connexc
 Name = int | str
 ACTIVATIONS = sorted(reference.HIDDEN)
 
+# The 12-neuron network of Connex's README, as its adjacency dict.
+CONNEX_README_ADJACENCY = {
+    0: [1, 2, 3],
+    1: [4],
+    2: [4, 5],
+    4: [6],
+    5: [7],
+    6: [8, 9],
+    7: [10],
+    8: [11],
+    9: [11],
+    10: [11],
+}
+
 
 @dataclass
 class Graph:

@@ -8,22 +8,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from graphs import CONNEX_README_ADJACENCY
 
 import connexc
 
 ROOT = Path(__file__).resolve().parent.parent
-CONNEX_README = {
-    0: [1, 2, 3],
-    1: [4],
-    2: [4, 5],
-    4: [6],
-    5: [7],
-    6: [8, 9],
-    7: [10],
-    8: [11],
-    9: [11],
-    10: [11],
-}
+CONNEX_README = CONNEX_README_ADJACENCY
 
 
 def test_load_returns_the_same_class_for_the_same_file() -> None:

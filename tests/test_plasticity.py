@@ -20,18 +20,7 @@ from hypothesis import strategies as st
 import connexc
 from connexc import EditError
 
-SEED_ADJACENCY = {
-    0: [1, 2, 3],
-    1: [4],
-    2: [4, 5],
-    4: [6],
-    5: [7],
-    6: [8, 9],
-    7: [10],
-    8: [11],
-    9: [11],
-    10: [11],
-}
+SEED_ADJACENCY = graphs.CONNEX_README_ADJACENCY
 
 GROUPED = """\
 network Grouped
