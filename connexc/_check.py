@@ -170,11 +170,21 @@ def _check_cycles(network: Network) -> list[Diagnostic]:
     for edge in network.edges:
         if edge.source != edge.target:
             successors[edge.source].append(edge)
-    found = []
-    for component in strongly_connected_components(network, successors):
-        if len(component) > 1:
-            found.append(_cycle_diagnostic(network, component, successors))
-    return found
+    cyclic = [
+        c for c in strongly_connected_components(network, successors) if len(c) > 1
+    ]
+    # Each component's own edges, in source order, gathered in one pass over the
+    # edges rather than one pass per component.
+    component_of = {name: i for i, component in enumerate(cyclic) for name in component}
+    inside: list[list[Edge]] = [[] for _ in cyclic]
+    for edge in network.edges:
+        i = component_of.get(edge.source)
+        if i is not None and component_of.get(edge.target) == i:
+            inside[i].append(edge)
+    return [
+        _cycle_diagnostic(network, component, edges, successors)
+        for component, edges in zip(cyclic, inside, strict=True)
+    ]
 
 
 def strongly_connected_components(
@@ -225,14 +235,15 @@ def strongly_connected_components(
 
 
 def _cycle_diagnostic(
-    network: Network, component: set[Name], successors: dict[Name, list[Edge]]
+    network: Network,
+    component: set[Name],
+    inside: list[Edge],
+    successors: dict[Name, list[Edge]],
 ) -> Diagnostic:
-    """Report one cycle of a component, ending with the edge written last."""
-    inside = [
-        edge
-        for edge in network.edges
-        if edge.source in component and edge.target in component
-    ]
+    """Report one cycle of a component, ending with the edge written last.
+
+    `inside` holds the component's edges (both ends in it).
+    """
     closing = max(inside, key=lambda e: (e.span.line, e.span.column))
 
     # Shortest path back from the closing edge's target to its source.
