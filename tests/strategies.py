@@ -25,6 +25,7 @@ import keyword
 import random
 from dataclasses import dataclass, field
 
+from hypothesis import settings
 from hypothesis import strategies as st
 
 Name = int | str
@@ -521,3 +522,13 @@ def mutated(draw: st.DrawFn, texts: st.SearchStrategy[str]) -> str:
 def program_texts() -> st.SearchStrategy[str]:
     """Just the text of `programs()`."""
     return programs().map(lambda program: program.text)
+
+
+def examples(ci: int, long: int) -> int:
+    """An example count for `settings(max_examples=...)` that follows the profile.
+
+    An explicit count would override `--hypothesis-profile=long`; this gives `ci`
+    under the default profile and `long` under any profile that asks for more than
+    hypothesis's default of 100 examples.
+    """
+    return long if settings.default.max_examples > 100 else ci

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import Program, programs
+from strategies import Program, examples, programs
 
 import connexc
 
@@ -107,7 +107,7 @@ def without_line_numbers(code: str) -> str:
     return _LINES.sub("(net.cnx:...)", code)
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(150, 1000))
 @given(programs(), st.randoms(use_true_random=False))
 def test_reordering_defaults_and_edge_statements_changes_nothing_but_line_numbers(
     program: Program, rng: random.Random
@@ -117,7 +117,7 @@ def test_reordering_defaults_and_edge_statements_changes_nothing_but_line_number
     assert without_line_numbers(shuffled) == without_line_numbers(original)
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(150, 1000))
 @given(programs(), st.randoms(use_true_random=False))
 def test_reordering_defaults_alone_changes_nothing(
     program: Program, rng: random.Random
@@ -138,7 +138,7 @@ def reverse_lists(line: str) -> str:
     return " -> ".join(reversed_lists) + (" " + hash_ + comment if hash_ else "")
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(150, 1000))
 @given(programs())
 def test_the_order_inside_fan_in_and_fan_out_lists_changes_nothing(
     program: Program,

@@ -19,7 +19,7 @@ import pytest
 import reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import Program, mutated, program_texts, programs, token_soup
+from strategies import Program, examples, mutated, program_texts, programs, token_soup
 
 import connexc
 
@@ -90,7 +90,7 @@ def assert_points_inside(err: connexc.CompileError, text: str, filename: str) ->
     assert "Traceback" not in rendered and "lark" not in rendered.lower()
 
 
-@settings(max_examples=1000)
+@settings(max_examples=examples(1000, 20000))
 @given(mutated(st.sampled_from([SEED, GROUPS]) | program_texts()))
 def test_damaged_programs_compile_or_fail_with_a_position(text: str) -> None:
     code = compile_or_error(text)
@@ -98,7 +98,7 @@ def test_damaged_programs_compile_or_fail_with_a_position(text: str) -> None:
         ast.parse(code)
 
 
-@settings(max_examples=800)
+@settings(max_examples=examples(800, 10000))
 @given(token_soup())
 def test_token_soup_compiles_or_fails_with_a_position(text: str) -> None:
     code = compile_or_error(text)
@@ -106,7 +106,7 @@ def test_token_soup_compiles_or_fails_with_a_position(text: str) -> None:
         ast.parse(code)
 
 
-@settings(max_examples=400)
+@settings(max_examples=examples(400, 10000))
 @given(st.text(max_size=80))
 def test_arbitrary_text_compiles_or_fails_with_a_position(text: str) -> None:
     code = compile_or_error(text)
@@ -114,7 +114,7 @@ def test_arbitrary_text_compiles_or_fails_with_a_position(text: str) -> None:
         ast.parse(code)
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300, 3000))
 @given(programs())
 def test_valid_programs_always_compile(program: Program) -> None:
     code = compile_or_error(program.text)
@@ -125,7 +125,7 @@ def test_valid_programs_always_compile(program: Program) -> None:
     assert re.search(rf"^class {program.name or 'Network'}\(eqx\.Module\):", code, re.M)
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60, 1000))
 @given(programs())
 def test_valid_programs_have_the_structure_written(program: Program) -> None:
     cls = load(program.text)
@@ -140,7 +140,7 @@ def test_valid_programs_have_the_structure_written(program: Program) -> None:
     assert {n: p for n, p in cls.DROPOUT.items() if p} == program.dropout
 
 
-@settings(max_examples=12)
+@settings(max_examples=examples(12, 150))
 @given(
     programs(), st.integers(0, 2**32 - 1), st.sampled_from(["auto", "dense", "sparse"])
 )

@@ -20,7 +20,7 @@ import pytest
 import reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import TRICKY_NAMES, identifiers
+from strategies import TRICKY_NAMES, examples, identifiers
 
 import connexc
 
@@ -67,7 +67,7 @@ def plain_skeleton() -> str:
     return skeleton(compile_quietly(SHAPE.format(**PLAIN)))
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(150, 2000))
 @given(
     st.lists(identifiers(), min_size=6, max_size=6, unique=True),
     st.sampled_from(["Net", "Model", "Self", "Jnp", "Eqx", "NEURONS", "X__"]),
