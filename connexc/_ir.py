@@ -128,6 +128,9 @@ class _Builder:
         self.groups: dict[str, Group] = {}
         self.declared_at: dict[Name, tuple[str, Span]] = {}
         self.edges: dict[tuple[Name, Name], Edge] = {}
+        # "did you mean" hints by undefined name: every declaration is known before
+        # edges are resolved, and each search scans all names, so search once.
+        self.guesses: dict[str, str] = {}
 
     def error(self, span: Span, message: str, hint: str = "") -> None:
         self.diagnostics.append(diagnostic(self.source, span, message, hint))
@@ -407,9 +410,14 @@ class _Builder:
 
     def report_undefined(self, ref: Ref) -> None:
         text = ref.name if ref.index is None else f"{ref.name}[{ref.index}]"
-        candidates = [str(n) for n in self.declared_at]
-        close = difflib.get_close_matches(str(ref.name), candidates, n=1, cutoff=0.5)
-        guess = f", or did you mean '{close[0]}'?" if close else ""
+        guess = self.guesses.get(str(ref.name))
+        if guess is None:
+            candidates = [str(n) for n in self.declared_at]
+            close = difflib.get_close_matches(
+                str(ref.name), candidates, n=1, cutoff=0.5
+            )
+            guess = f", or did you mean '{close[0]}'?" if close else ""
+            self.guesses[str(ref.name)] = guess
         self.error(
             ref.span,
             f"neuron '{text}' is used but never declared",
