@@ -358,31 +358,36 @@ def group_runs(plans: list[LevelPlan], dropout: set[Name]) -> list[LevelPlan]:
     def eligible(plan: LevelPlan) -> bool:
         return plan.table_size <= RUN_MAX_TABLE and not dropout & set(plan.names)
 
+    # A run grows while its padded table (levels x widest level x longest fan-in)
+    # stays within RUN_MAX_WASTE of its real size; the three are kept as running
+    # totals, so grouping is linear in the number of levels.
     runs: list[list[LevelPlan]] = []
     current: list[LevelPlan] = []
+    widest = longest = real = 0
     for plan in plans:
-        if eligible(plan) and current and _padding_ok([*current, plan]):
-            current.append(plan)
-            continue
+        width = len(plan.fan_in)
+        fan_in = max(map(len, plan.fan_in), default=0)
+        if eligible(plan) and current:
+            grown = (max(widest, width), max(longest, fan_in), real + plan.table_size)
+            if (len(current) + 1) * grown[0] * max(
+                grown[1], 1
+            ) <= RUN_MAX_WASTE * grown[2]:
+                current.append(plan)
+                widest, longest, real = grown
+                continue
         runs.append(current)
         current = [plan] if eligible(plan) else []
+        widest, longest, real = width, fan_in, plan.table_size
     runs.append(current)
 
     member: dict[int, int] = {}
-    for run in (r for r in runs if len(r) >= RUN_MIN_LEVELS):
-        number = len(set(member.values())) + 1
+    long_runs = (r for r in runs if len(r) >= RUN_MIN_LEVELS)
+    for number, run in enumerate(long_runs, start=1):
         member.update((plan.index, number) for plan in run)
     return [
         _replace_run(plan, member[plan.index]) if plan.index in member else plan
         for plan in plans
     ]
-
-
-def _padding_ok(run: list[LevelPlan]) -> bool:
-    n = max(len(p.fan_in) for p in run)
-    k = max(max(map(len, p.fan_in), default=0) for p in run)
-    padded = len(run) * n * max(k, 1)
-    return padded <= RUN_MAX_WASTE * sum(p.table_size for p in run)
 
 
 def _replace_run(plan: LevelPlan, run: int) -> LevelPlan:

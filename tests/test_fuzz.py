@@ -197,12 +197,10 @@ def test_a_ten_thousand_deep_chain_compiles() -> None:
     names = [f"n{i}" for i in range(depth)]
     text = "input n0\noutput out\nhidden " + ", ".join(names[1:]) + "\n"
     text += " -> ".join(names) + " -> out\n"
-    # TODO: use the default strategy here once grouping levels into scan runs is
-    # linear, because `_emit.group_runs` re-measures the whole run for every level
-    # it adds, which takes about a minute for this chain (benchmarks/huge.py).
-    code = connexc.compile_source(text, strategy="dense")
-    assert f"- Levels: {depth + 1}," in code
-    ast.parse(code)
+    for strategy in ("auto", "dense", "sparse"):
+        code = connexc.compile_source(text, strategy=strategy)
+        assert f"- Levels: {depth + 1}," in code
+        ast.parse(code)
 
 
 @pytest.mark.parametrize(
