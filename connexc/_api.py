@@ -23,8 +23,15 @@ Name = int | str
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
-def load_source(text: str, *, filename: str = "<string>") -> type:
+def load_source(
+    text: str, *, filename: str = "<string>", strategy: str = "auto"
+) -> type:
     """Compile `.cnx` text and import the result.
+
+    Args:
+        text: the network description.
+        filename: the name used in diagnostics and in the generated header.
+        strategy: "auto", "dense" or "sparse", as for `compile_source`.
 
     Returns:
         The generated `equinox.Module` subclass; instantiate it with `key=...`.
@@ -32,13 +39,14 @@ def load_source(text: str, *, filename: str = "<string>") -> type:
     Raises:
         CompileError: the text has errors.
     """
-    return _import(compile_source(text, filename=filename), filename)
+    code = compile_source(text, filename=filename, strategy=strategy)
+    return _import(code, filename)
 
 
-def load(path: str | Path) -> type:
+def load(path: str | Path, *, strategy: str = "auto") -> type:
     """Compile a `.cnx` file and import the result (see `load_source`)."""
     source = read_source(path)
-    return load_source(source.text, filename=source.filename)
+    return load_source(source.text, filename=source.filename, strategy=strategy)
 
 
 def _import(code: str, filename: str) -> type:

@@ -239,6 +239,21 @@ def write_atomically(path: Path, text: str | bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    _sync_directory(directory)
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make the rename durable; best effort, since not every system allows it."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def cannot_write(path: Path, err: OSError) -> str:
