@@ -235,8 +235,8 @@ def _plain_edge_line(source: Source, number: int, line: str) -> EdgeStmt | None:
             chain[-1].append(Ref(int(number_name), None, span))
         else:
             chain[-1].append(Ref(name, None if index is None else int(index), span))
-    if any(not refs for refs in chain):
-        return None
+    if len(chain) < 2 or any(not refs for refs in chain):
+        return None  # no arrow outside the comment, or an arrow with no side
     return EdgeStmt(tuple(tuple(refs) for refs in chain))
 
 

@@ -11,18 +11,17 @@ model passed in is never changed.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import difflib
 import functools
-import gc
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 from ._api import _check_neuron_name, _import, activation_name
 from ._check import check_graph
+from ._compile import gc_paused
 from ._emit import render_module
 from ._errors import CompileError, raise_errors
 from ._ir import HIDDEN_ACTIVATIONS, Name
@@ -121,23 +120,6 @@ class RemovedNeurons:
         edges = _listing([_edge_text(e) for e in self.edges]) or "none"
         lines.append(f"removed edges: {edges}")
         return "\n".join(lines)
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many small objects.
-
-    A large network means tens of thousands of `Edge`s and strings; with JAX
-    loaded, the collections they trigger scan a big heap and cost more than the
-    building itself. Any cycles made meanwhile are collected once it resumes.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _edge_text(edge: tuple[Name, Name]) -> str:
@@ -354,7 +336,7 @@ def to_cnx(model: Any) -> str:
     return write_cnx(structure_of_model(model))
 
 
-@_gc_paused()
+@gc_paused()
 def add_connections(
     model: Any,
     connections: Connections,
@@ -387,7 +369,7 @@ def add_connections(
     return _rebuild(model, edited, key, new_edges)[0]
 
 
-@_gc_paused()
+@gc_paused()
 def remove_connections(model: Any, connections: Connections) -> Any:
     """Remove edges; every other parameter is kept exactly.
 
@@ -424,7 +406,7 @@ def remove_connections(model: Any, connections: Connections) -> Any:
     return _rebuild(model, edited, None, "zero")[0]
 
 
-@_gc_paused()
+@gc_paused()
 def add_neurons(
     model: Any,
     neurons: Iterable[Name],
@@ -522,7 +504,7 @@ def add_output_neurons(
     return add_neurons(model, neurons, connections, role="output", **options)
 
 
-@_gc_paused()
+@gc_paused()
 def remove_neurons(
     model: Any, neurons: Iterable[Name], *, remove_dangling: bool = False
 ) -> tuple[Any, RemovedNeurons]:
@@ -590,7 +572,7 @@ def remove_neurons(
     return new_model, info
 
 
-@_gc_paused()
+@gc_paused()
 def set_dropout_p(model: Any, p: float | Mapping[Name, float]) -> Any:
     """Change dropout probabilities; parameters are kept exactly.
 

@@ -68,6 +68,7 @@ def test_plain_edge_lines_take_the_fast_path(line: str) -> None:
         "1e5 -> x",
         "a -> b -> ",
         "a",
+        "a # -> b",
     ],
 )
 def test_other_lines_are_left_to_lark(line: str) -> None:
