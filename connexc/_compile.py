@@ -113,10 +113,9 @@ def compile_source(
     Warnings about the network (such as neurons that cannot reach an output) are
     issued as `CompileWarning`.
     """
-    compiled = compile_network(Source(text, filename), strategy=strategy)
-    for found in compiled.warnings:
-        warnings.warn(CompileWarning(found.render()), stacklevel=2)
-    return compiled.code
+    return _code_and_warnings(
+        compile_network(Source(text, filename), strategy=strategy)
+    )
 
 
 def read_source(path: str | Path) -> Source:
@@ -141,10 +140,13 @@ def read_source(path: str | Path) -> Source:
 
 def compile_file(path: str | Path, *, strategy: str = "auto") -> str:
     """Compile a `.cnx` file to the source of a Python module (see `compile_source`)."""
-    source = read_source(path)
-    compiled = compile_network(source, strategy=strategy)
+    return _code_and_warnings(compile_network(read_source(path), strategy=strategy))
+
+
+def _code_and_warnings(compiled: Compiled) -> str:
+    """Issue the compile's warnings at the public caller's line; return the code."""
     for found in compiled.warnings:
-        warnings.warn(CompileWarning(found.render()), stacklevel=2)
+        warnings.warn(CompileWarning(found.render()), stacklevel=3)
     return compiled.code
 
 
