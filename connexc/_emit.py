@@ -37,9 +37,9 @@ STRATEGIES = ("auto", "dense", "sparse")
 # differ between forms by far more than a factor of two. Ties go to the earlier
 # form, whose code is simpler.
 GATHER_COST = 4
-# TODO: make the dense forms immune to a non-finite value in a source that is not
-# one of a neuron's edges (it reaches the neuron as 0 * inf = NaN through the
-# matmul), because XLA's dot has no masked form; the sparse form is immune.
+# A window or gather matrix with holes also pays an elementwise pass of n * r
+# (n * s) that keeps a source's inf or NaN off the neurons it has no edge to; the
+# model leaves it out, as it is the same for both and the matmul dominates it.
 
 # Long stretches of levels are evaluated by one `lax.scan` over padded per-level
 # tables: unrolled, every level adds a dozen XLA ops, and each costs trace and

@@ -104,6 +104,7 @@ class _Level:
             column = np.searchsorted(self.sources, self.rows).astype(np.int32)
             self.weight_index = np.full(shape, _NO_WEIGHT, dtype=np.int32)
             self.weight_index[self.cols, column] = edges
+            self.is_edge = self.weight_index != _NO_WEIGHT
         self.activations = {
             name: np.isin(np.arange(n_neurons), columns)
             for name, columns in activations.items()
@@ -112,12 +113,21 @@ class _Level:
 
 
 def _matmul(level, x, weights, biases):
-    """The level's weight matrix times `x`, the values of its window or sources."""
+    """The level's weight matrix times `x`, the values of its window or sources.
+
+    A matrix with holes (pairs that are not edges) would turn a source's inf or NaN
+    into NaN on every neuron of the level, as 0 * inf is NaN. Such values are kept
+    out of the matmul and added back along the source's real edges only, as the
+    neuron-by-neuron sum would.
+    """
+    bias = biases[level.bias_start : level.bias_stop]
     if level.complete:
         w = weights[level.edge_start : level.edge_stop].reshape(level.shape)
-    else:
-        w = _take(weights, level.weight_index)
-    return w @ x + biases[level.bias_start : level.bias_stop]
+        return w @ x + bias
+    w = _take(weights, level.weight_index)
+    finite = jnp.isfinite(x)
+    stray = jnp.where(level.is_edge & ~finite, w * x, 0.0).sum(axis=1)
+    return w @ jnp.where(finite, x, 0.0) + stray + bias
 
 
 def _window_matmul(level, v, weights, biases):

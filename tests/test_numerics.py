@@ -224,16 +224,17 @@ def test_non_finite_inputs_propagate_like_plain_arithmetic(
     assert all(np.isfinite(actual[i]) for i in range(3) if i not in reaches)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dense forms turn a non-finite value into NaN for every neuron of the "
-    "level (0 * inf in the masked matmul); see the TODO in connexc/_emit.py",
-)
-def test_non_finite_inputs_stay_on_their_edges_with_dense_levels() -> None:
+@pytest.mark.parametrize("bad", BAD_VALUES, ids=["nan", "inf", "-inf"])
+@pytest.mark.parametrize("position", [0, 1, 2], ids=["a", "b", "c"])
+def test_non_finite_inputs_stay_on_their_edges_with_dense_levels(
+    bad: float, position: int
+) -> None:
     cls = load(SPLIT, "dense")
-    x = np.array([0.3, float("inf"), 1.1])
-    actual, _, expected = evaluate_split(cls, x, np.float32)
+    x = np.array([0.3, -0.7, 1.1])
+    x[position] = bad
+    actual, jitted, expected = evaluate_split(cls, x, np.float32)
     np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(jitted, expected, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("strategy", ["auto", "dense", "sparse"])
@@ -247,3 +248,20 @@ def test_non_finite_inputs_never_crash_and_reach_downstream_outputs(
         assert np.array_equal(actual, jitted, equal_nan=True)
         if np.isnan(bad):  # a NaN reaches every output fed from `a`
             assert np.isnan(actual[0]) and np.isnan(actual[2])
+
+
+@pytest.mark.parametrize("strategy", ["dense", "sparse"])
+def test_a_non_finite_sample_leaves_the_rest_of_a_batch_alone(strategy: str) -> None:
+    import jax
+    import jax.numpy as jnp
+
+    cls = load(SPLIT, strategy)
+    model = cls(key=jax.random.key(1))
+    batch = np.array([[0.3, -0.7, 1.1], [np.inf, np.nan, -np.inf], [1.0, 2.0, 3.0]])
+    together = np.asarray(jax.vmap(model)(jnp.asarray(batch, jnp.float32)))
+    alone = np.stack(
+        [np.asarray(model(jnp.asarray(row, jnp.float32))) for row in batch]
+    )
+    assert np.array_equal(together, alone, equal_nan=True)
+    assert np.isfinite(together[[0, 2]]).all()
+    assert np.isnan(together[1, 1:]).all()  # ya saturates: tanh(inf) is 1
