@@ -35,6 +35,8 @@ and compile time flat in the depth.
 Initialisation: each neuron's incoming weights and its bias are drawn from
 U(-1/sqrt(n), 1/sqrt(n)), where n is the neuron's real number of incoming edges (1
 for a neuron without any), as Equinox's `Linear` does with its dense fan-in.
+A concrete key is hashed in numpy, bit for bit as `jax.random` would, so building
+the model compiles nothing.
 """
 
 import equinox as eqx
@@ -260,12 +262,80 @@ _BIAS_BOUND = np.concatenate(
 
 
 @jax.jit
-def _initial_parameters(key):
+def _initial_parameters_jit(key):
     """Edge weights and biases, in one compiled pass."""
     wkey, bkey = jax.random.split(key)
     w = jax.random.uniform(wkey, _EDGE_BOUND.shape, minval=-1.0, maxval=1.0)
     b = jax.random.uniform(bkey, _BIAS_BOUND.shape, minval=-1.0, maxval=1.0)
     return w * _EDGE_BOUND, b * _BIAS_BOUND
+
+
+# The rotations of Threefry-2x32, the generator behind jax.random's default keys.
+_ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
+
+
+def _threefry(words, n):
+    """The pair of uint32 arrays that the key `words` hashes the counters 0..n-1 to.
+
+    Twenty rounds in five blocks of four, with a key injection after each block,
+    as `jax.random` computes them with `jax_threefry_partitionable` on.
+    """
+    k0, k1 = words
+    schedule = (k0, k1, k0 ^ k1 ^ np.uint32(0x1BD11BDA))
+    count = np.arange(n, dtype=np.uint64)
+    x0 = (count >> np.uint64(32)).astype(np.uint32) + schedule[0]
+    x1 = count.astype(np.uint32) + schedule[1]
+    for block in range(5):
+        for r in _ROTATIONS[block % 2]:
+            x0 = x0 + x1
+            x1 = x0 ^ ((x1 << np.uint32(r)) | (x1 >> np.uint32(32 - r)))
+        x0 = x0 + schedule[(block + 1) % 3]
+        x1 = x1 + schedule[(block + 2) % 3] + np.uint32(block + 1)
+    return x0, x1
+
+
+def _uniform(words, n):
+    """`jax.random.uniform(key, (n,), minval=-1.0, maxval=1.0)`, in numpy."""
+    x0, x1 = _threefry(words, n)
+    bits = ((x0 ^ x1) >> np.uint32(9)) | np.uint32(0x3F800000)  # 23 random bits
+    unit = bits.view(np.float32) - np.float32(1.0)  # in [0, 1)
+    return np.maximum(np.float32(-1.0), unit * np.float32(2.0) + np.float32(-1.0))
+
+
+def _key_words(key):
+    """The two uint32 words of a concrete default key, or None for any other key."""
+    if isinstance(key, jax.core.Tracer) or jax.config.jax_enable_x64:
+        return None  # x64 draws float64, which `_uniform` does not
+    if not jax.config.jax_threefry_partitionable:
+        return None
+    if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        if str(jax.random.key_impl(key)) != "threefry2x32":
+            return None
+        key = jax.random.key_data(key)
+    elif jax.config.jax_default_prng_impl != "threefry2x32":
+        return None
+    words = np.asarray(key)
+    if words.shape != (2,) or words.dtype != np.uint32:
+        return None  # not one key: let jax.random raise its own error
+    return tuple(words)
+
+
+def _initial_parameters(key):
+    """Edge weights and biases, bit for bit what `_initial_parameters_jit` draws.
+
+    A concrete default key is hashed in numpy, so building a model compiles nothing;
+    a traced key (a model built under `jit` or `vmap`), another generator or x64
+    mode takes the compiled pass.
+    """
+    words = _key_words(key)
+    if words is None:
+        return _initial_parameters_jit(key)
+    x0, x1 = _threefry(words, 2)  # `jax.random.split`: key i is (x0[i], x1[i])
+    w = _uniform((x0[0], x1[0]), len(_EDGE_BOUND))
+    b = _uniform((x0[1], x1[1]), len(_BIAS_BOUND))
+    w = w * _EDGE_BOUND.astype(np.float32)
+    b = b * _BIAS_BOUND.astype(np.float32)
+    return jnp.asarray(w), jnp.asarray(b)
 
 
 def _structure():
