@@ -10,6 +10,7 @@ import argparse
 import importlib
 import logging
 import os
+import re
 import sys
 import tempfile
 import time
@@ -219,9 +220,10 @@ def write_atomically(path: Path, text: str | bytes) -> None:
     A failure at any point leaves an existing `path` untouched and no partial file.
     """
     directory = path.parent if str(path.parent) else Path(".")
+    _remove_stale_temporaries(directory, path.name)
     try:
         fd, temporary = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=".tmp", dir=directory
+            prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=directory
         )
     except OSError as err:  # name the file asked for, not the temporary one
         raise OSError(err.errno, err.strerror, str(path)) from err
@@ -240,6 +242,50 @@ def write_atomically(path: Path, text: str | bytes) -> None:
         Path(temporary).unlink(missing_ok=True)
         raise
     _sync_directory(directory)
+
+
+# A temporary is `.NAME.PID.XXXXXXXX.tmp`, XXXXXXXX being mkstemp's random letters.
+_TEMPORARY = r"\.{name}\.(\d+)\.[a-z0-9_]{{8}}\.tmp"
+# Seconds a dead writer's temporary must sit untouched before it is removed.
+STALE_AFTER = 60.0
+
+
+def _remove_stale_temporaries(directory: Path, name: str) -> None:
+    """Delete the temporaries of writes to `name` whose process was killed.
+
+    A killed writer cannot clean up after itself; its temporary was never renamed
+    into place, so it holds nothing the user asked for. Only files whose process is
+    gone and that nobody has written to for `STALE_AFTER` seconds are removed: the
+    age check protects a live writer on another machine sharing the directory,
+    whose process id means nothing here.
+    """
+    if os.name != "posix":
+        return  # os.kill(pid, 0) tests for a process only on POSIX
+    pattern = re.compile(_TEMPORARY.format(name=re.escape(name)))
+    now = time.time()
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    for entry in entries:
+        match = pattern.fullmatch(entry.name)
+        if match is None or _process_exists(int(match[1])):
+            continue
+        try:
+            if now - entry.stat(follow_symlinks=False).st_mtime >= STALE_AFTER:
+                os.unlink(entry.path)
+        except OSError:
+            pass  # gone already, or not ours to remove: either way, not an error
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # another user's process, or a number too large: keep the file
+    return True
 
 
 def _sync_directory(directory: Path) -> None:

@@ -116,9 +116,53 @@ def test_a_kill_mid_write_leaves_the_old_file_whole(workdir: Path) -> None:
     )
     assert done.returncode == -signal.SIGKILL
     assert (workdir / "out.py").read_text(encoding="utf-8") == OLD
-    # TODO: clear stale temporaries on the next run, because a killed process
-    # cannot remove its own; they are hidden files named like `.out.py.*.tmp`.
-    assert all(name.startswith(".out.py.") for name in leftovers(workdir))
+    [stale] = leftovers(workdir)
+    assert stale.startswith(".out.py.")
+
+    # The next write removes it once it has sat untouched for a while.
+    assert _cli.main(["net.cnx", "-o", "out.py"]) == 0
+    assert leftovers(workdir) == [stale]  # too young: it might be a live writer's
+    age(workdir / stale, _cli.STALE_AFTER + 1)
+    assert _cli.main(["net.cnx", "-o", "out.py"]) == 0
+    assert leftovers(workdir) == []
+
+
+def age(path: Path, seconds: float) -> None:
+    """Set a file's times `seconds` into the past."""
+    then = path.stat().st_mtime - seconds
+    os.utime(path, (then, then))
+
+
+def dead_pid() -> int:
+    """The id of a process that has exited."""
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(child.stdout)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="process ids are checked on POSIX")
+def test_only_old_temporaries_of_dead_writers_to_the_same_file_are_removed(
+    workdir: Path,
+) -> None:
+    dead = dead_pid()
+    names = {
+        "stale": f".out.py.{dead}.abcd_123.tmp",
+        "live writer": f".out.py.{os.getpid()}.abcd_123.tmp",
+        "other output": f".out.py.bak.{dead}.abcd_123.tmp",
+        "not mkstemp's": f".out.py.{dead}.tmp",
+        "user's file": f".out.py.{dead}.ABCD_123.tmp",
+    }
+    for name in names.values():
+        (workdir / name).write_text("partial", encoding="utf-8")
+        age(workdir / name, _cli.STALE_AFTER + 1)
+
+    assert _cli.main(["net.cnx", "-o", "out.py"]) == 0
+    kept = {k for k, name in names.items() if (workdir / name).exists()}
+    assert kept == set(names) - {"stale"}
 
 
 def test_a_missing_directory_is_a_clean_error(
