@@ -6,6 +6,7 @@ source line and carets under the offending text, then one hint line.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
@@ -27,20 +28,51 @@ class Diagnostic:
     source_line: str
 
     def render(self) -> str:
-        """The diagnostic as printed by the CLI: location, cause, source, hint."""
+        """The diagnostic as printed by the CLI: location, cause, source, hint.
+
+        The source line is shown safely: control and formatting characters (a
+        terminal escape, a right-to-left override) appear as Python escapes, a tab
+        as one space, and the carets count the cells each character takes on screen.
+        """
         span = self.span
         gutter = str(span.line)
         pad = " " * len(gutter)
-        width = max(1, min(span.end_column, len(self.source_line) + 1) - span.column)
-        carets = " " * (span.column - 1) + "^" * width
+        shown = [_shown(ch) for ch in self.source_line]
+        start = span.column - 1
+        stop = max(start + 1, min(span.end_column - 1, len(shown)))
+        indent = sum(map(_cells, shown[:start])) + max(0, start - len(shown))
+        width = max(1, sum(map(_cells, shown[start:stop])))
         lines = [
             f"{span}: {self.severity}: {self.message}",
-            f"    {gutter} | {self.source_line}".rstrip(),
-            f"    {pad} | {carets}",
+            f"    {gutter} | {''.join(shown)}".rstrip(),
+            f"    {pad} | {' ' * indent}{'^' * width}",
         ]
         if self.hint:
             lines.append(f"  hint: {self.hint}")
         return "\n".join(lines)
+
+
+# Categories shown escaped: controls, format characters (bidirectional overrides,
+# zero-width joiners), line and paragraph separators, surrogates, unassigned.
+_HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Cn"})
+
+
+def _shown(ch: str) -> str:
+    """A character of a source line as printed under a diagnostic."""
+    if ch == "\t":
+        return " "  # one column, as the parser counts it
+    if unicodedata.category(ch) in _HIDDEN:
+        return ascii(ch)[1:-1]
+    return ch
+
+
+def _cells(shown: str) -> int:
+    """Terminal cells taken by one shown character (or its escape)."""
+    if len(shown) > 1:
+        return len(shown)
+    if unicodedata.combining(shown):
+        return 0
+    return 2 if unicodedata.east_asian_width(shown) in "WF" else 1
 
 
 def diagnostic(

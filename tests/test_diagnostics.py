@@ -55,3 +55,43 @@ def test_error_classes_follow_the_stage_that_found_them() -> None:
         connexc.compile_source("input x\noutput y\ny -> x\n")
     assert issubclass(connexc.ParseError, connexc.CompileError)
     assert issubclass(connexc.GraphError, connexc.CompileError)
+
+
+def report(text: str) -> str:
+    with pytest.raises(connexc.CompileError) as info:
+        connexc.compile_source(text, filename="n.cnx")
+    return str(info.value)
+
+
+def test_a_terminal_escape_in_the_source_is_shown_escaped_and_underlined_whole() -> (
+    None
+):
+    lines = report("input a\noutput b\na -> \x1b[31mb\n").splitlines()
+    assert lines[:3] == [
+        "n.cnx:3:6: error: unexpected character '\\x1b'",
+        "    3 | a -> \\x1b[31mb",
+        "      |      ^^^^",
+    ]
+
+
+def test_a_bidirectional_override_in_a_comment_cannot_reorder_the_shown_line() -> None:
+    lines = report("input a\noutput b\na -> c  # \u202ex\u2066\n").splitlines()
+    assert lines[1:3] == [
+        "    3 | a -> c  # \\u202ex\\u2066",
+        "      |      ^",
+    ]
+    assert all(ch.isprintable() for line in lines for ch in line)
+
+
+def test_carets_stay_under_the_error_after_a_tab() -> None:
+    lines = report("input a\noutput b\n\ta -> c\n").splitlines()
+    assert lines[1:3] == ["    3 |  a -> c", "      |       ^"]
+
+
+def test_carets_cover_both_cells_of_a_wide_character() -> None:
+    lines = report("input 名前\n").splitlines()
+    assert lines[:3] == [
+        "n.cnx:1:7: error: unexpected character '名'",
+        "    1 | input 名前",
+        "      |       ^^",
+    ]
