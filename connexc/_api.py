@@ -10,6 +10,7 @@ import hashlib
 import re
 import sys
 import types
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -221,12 +222,16 @@ def _jax_functions() -> dict[Callable, str]:
         function = getattr(jax.nn, name, None)
         if function is not None:
             functions.setdefault(function, name)
-    try:  # Connex's own identity, so its README runs unchanged.
-        from connex._utils import _identity  # type: ignore[import-not-found]
-
+    # Connex's own identity, so its README runs unchanged. Importing Connex 0.3.3
+    # warns about Equinox APIs it uses; those warnings are not the caller's concern.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            from connex._utils import _identity  # type: ignore[import-not-found]
+        except ImportError:
+            _identity = None
+    if _identity is not None:
         functions[_identity] = "identity"
-    except ImportError:
-        pass
     return functions
 
 
