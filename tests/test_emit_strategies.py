@@ -158,7 +158,7 @@ def test_runs_that_read_only_a_few_levels_back_carry_only_those() -> None:
 
 
 @pytest.mark.parametrize("shape", ["deep-narrow", "deep-local"])
-def test_strategies_give_the_same_edge_and_bias_gradients(shape: str) -> None:
+def test_strategies_give_the_same_edge_bias_and_input_gradients(shape: str) -> None:
     text, graph = _layered(**GRAPHS[shape])
     x = jnp.asarray(np.random.default_rng(5).normal(size=(4, len(graph["inputs"]))))
     gradients = []
@@ -169,14 +169,16 @@ def test_strategies_give_the_same_edge_and_bias_gradients(shape: str) -> None:
 
         @eqx.filter_jit
         @eqx.filter_grad
-        def grad(model):
+        def grad(model_and_x):
+            model, x = model_and_x
             return jnp.sum(jax.vmap(lambda v: model(v))(x) ** 2)  # noqa: B023
 
-        g = grad(model)
-        gradients.append((g.edge_weight_array(), g.bias_array()))
-    for w, b in gradients[1:]:
-        np.testing.assert_allclose(w, gradients[0][0], rtol=1e-4, atol=1e-4)
-        np.testing.assert_allclose(b, gradients[0][1], rtol=1e-4, atol=1e-4)
+        g, dx = grad((model, x))
+        gradients.append((g.edge_weight_array(), g.bias_array(), dx))
+    assert np.abs(gradients[0][2]).max() > 0, "the inputs must reach the outputs"
+    for got in gradients[1:]:
+        for actual, expected in zip(got, gradients[0], strict=True):
+            np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-4)
 
 
 def test_edge_weights_round_trip_under_every_strategy() -> None:
