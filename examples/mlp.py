@@ -44,7 +44,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-# Index used for "no weight": out of range, so gathers with mode="fill" read zero.
+# Index used for "no weight" or "no value": out of range of any array, so gathers
+# with mode="fill" read zero and scatters with mode="drop" write nothing.
 _NO_WEIGHT = 2**31 - 1
 _N_INPUTS = 784
 _N_NEURONS = 1306
