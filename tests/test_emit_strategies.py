@@ -23,6 +23,7 @@ import pytest
 import reference
 
 import connexc
+import connexc._emit
 from connexc._cli import main as cli_main
 
 STRATEGIES = ("auto", "dense", "sparse")
@@ -179,6 +180,52 @@ def test_strategies_give_the_same_edge_bias_and_input_gradients(shape: str) -> N
     for got in gradients[1:]:
         for actual, expected in zip(got, gradients[0], strict=True):
             np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-4)
+
+
+def _gradients(code: str, x: jax.Array) -> tuple[np.ndarray, ...]:
+    """Edge, bias and input gradients of a sum of squares, at fixed parameters."""
+    cls = _load(code)
+    weights, biases = _random_parameters(cls, 7)
+    model = cls(key=jax.random.key(0)).with_parameters(weights, biases)
+
+    @eqx.filter_jit
+    @eqx.filter_grad
+    def grad(model_and_x):
+        model, x = model_and_x
+        return jnp.sum(jnp.tanh(jax.vmap(lambda v: model(v))(x)) ** 2)
+
+    g, dx = grad((model, x))
+    return np.asarray(g.edge_weight_array()), np.asarray(g.bias_array()), dx
+
+
+@pytest.mark.parametrize("backward", ["push", "pull"])
+def test_both_backward_passes_of_a_scan_run_give_the_dense_gradients(
+    backward: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text, graph = _layered(**GRAPHS["deep-narrow"])
+    x = jnp.asarray(np.random.default_rng(6).normal(size=(3, len(graph["inputs"]))))
+    expected = _gradients(connexc.compile_source(text, strategy="dense"), x)
+    waste = 0 if backward == "push" else 10**9
+    monkeypatch.setattr(connexc._emit, "RUN_PULL_WASTE", waste)
+    code = connexc.compile_source(text)
+    assert f'    backward="{backward}",\n' in code
+    for actual, wanted in zip(_gradients(code, x), expected, strict=True):
+        np.testing.assert_allclose(actual, wanted, rtol=1e-4, atol=1e-4)
+
+
+def test_a_hub_neuron_keeps_the_backward_pass_pushing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Enough slack for the even graph, whose tables hold 4.1 entries per edge.
+    monkeypatch.setattr(connexc._emit, "RUN_PULL_WASTE", 10)
+    text, graph = _layered(**GRAPHS["deep-narrow"])
+    even = connexc.compile_source(text)
+    # Neuron 3, on level 1, feeds every neuron of levels 2 to 23.
+    fed = {t for s, t in graph["edges"] if s == 3}
+    hub_edges = "".join(f"3 -> {n}\n" for n in range(6, 72) if n not in fed)
+    hub = connexc.compile_source(text + hub_edges)
+    assert '    backward="pull",\n' in even
+    assert '    backward="push",\n' in hub
 
 
 def test_edge_weights_round_trip_under_every_strategy() -> None:
