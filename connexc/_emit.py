@@ -10,6 +10,7 @@ comments built from validated names.
 from __future__ import annotations
 
 import ast
+import re
 import textwrap
 from collections import Counter
 from dataclasses import dataclass
@@ -213,11 +214,13 @@ def literal(name: Name) -> str:
     return text
 
 
+# Anything but printable ASCII, and the quotes and backslash.
+_UNSAFE_IN_COMMENT = re.compile(r"[^ -~]|[\\\"']")
+
+
 def safe_comment(text: str) -> str:
     """Text for a comment or docstring: printable ASCII without quotes or newlines."""
-    return "".join(
-        c if c.isascii() and c.isprintable() and c not in "\\\"'" else "?" for c in text
-    )
+    return _UNSAFE_IN_COMMENT.sub("?", text)
 
 
 def int_items(values: list[int]) -> list[str]:

@@ -213,6 +213,75 @@ def test_both_backward_passes_of_a_scan_run_give_the_dense_gradients(
         np.testing.assert_allclose(actual, wanted, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("backward", ["push", "pull"])
+def test_scan_runs_give_the_same_values_and_gradients_however_batched(
+    backward: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shared parameters under vmap take the batched form; every other way of
+    calling (one sample, parameters batched too, nested vmap) maps one sample."""
+    text, graph = _layered(**GRAPHS["deep-narrow"])
+    x = jnp.asarray(np.random.default_rng(8).normal(size=(4, len(graph["inputs"]))))
+    dense = _load(connexc.compile_source(text, strategy="dense"))
+    waste = 0 if backward == "push" else 10**9
+    monkeypatch.setattr(connexc._emit, "RUN_PULL_WASTE", waste)
+    scanned = _load(connexc.compile_source(text))
+
+    def loss(model, x):
+        return jnp.sum(jnp.tanh(model(x)) ** 2)
+
+    def per_sample(cls):
+        """Values and gradients of each sample, with parameters that differ."""
+        values, grads = [], []
+        for i, row in enumerate(x):
+            weights, biases = _random_parameters(cls, i)
+            model = cls(key=jax.random.key(0)).with_parameters(weights, biases)
+            values.append(model(row))
+            g, dx = eqx.filter_grad(lambda mv: loss(*mv))((model, row))
+            grads.append((g.w, g.b, dx))
+        return np.stack(values), [np.stack(parts) for parts in zip(*grads, strict=True)]
+
+    expected_values, expected_grads = per_sample(dense)
+    values, grads = per_sample(scanned)  # one sample at a time, no vmap
+    np.testing.assert_allclose(values, expected_values, rtol=1e-4, atol=1e-5)
+    for actual, wanted in zip(grads, expected_grads, strict=True):
+        np.testing.assert_allclose(actual, wanted, rtol=1e-4, atol=1e-4)
+
+    # Parameters batched along with the samples: a vmap over models.
+    parameters = [_random_parameters(scanned, i) for i in range(len(x))]
+    weights = jnp.stack([w for w, _ in parameters])
+    biases = jnp.stack([b for _, b in parameters])
+    model = scanned(key=jax.random.key(0))
+
+    @jax.vmap
+    def each(w, b, row):
+        m = model.with_parameters(w, b)
+        g, dx = eqx.filter_grad(lambda mv: loss(*mv))((m, row))
+        return m(row), (g.w, g.b, dx)
+
+    values, grads = jax.jit(each)(weights, biases, x)
+    np.testing.assert_allclose(values, expected_values, rtol=1e-4, atol=1e-5)
+    for actual, wanted in zip(grads, expected_grads, strict=True):
+        np.testing.assert_allclose(actual, wanted, rtol=1e-4, atol=1e-4)
+
+    # Shared parameters, samples batched once and twice: the batched form.
+    w, b = parameters[0]
+    shared = model.with_parameters(w, b)
+    reference = dense(key=jax.random.key(0)).with_parameters(w, b)
+    for batch in (x, x.reshape(2, 2, -1)):
+
+        def batched_loss(m, batch=batch):
+            call = m
+            for _ in range(batch.ndim - 1):
+                call = jax.vmap(call)
+            return jnp.sum(jnp.tanh(call(batch)) ** 2)
+
+        got = eqx.filter_jit(eqx.filter_value_and_grad(batched_loss))(shared)
+        want = eqx.filter_jit(eqx.filter_value_and_grad(batched_loss))(reference)
+        np.testing.assert_allclose(got[0], want[0], rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(got[1].w, want[1].w, rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(got[1].b, want[1].b, rtol=1e-4, atol=1e-4)
+
+
 def test_a_hub_neuron_keeps_the_backward_pass_pushing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
