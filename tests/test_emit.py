@@ -99,3 +99,43 @@ def test_compiling_does_not_import_jax() -> None:
 def _pythonpath() -> str:
     """The directory connexc is imported from in this test run."""
     return str(Path(connexc.__file__).resolve().parent.parent)
+
+
+def test_the_syntax_check_skips_fan_in_rows_and_nothing_else() -> None:
+    rows = connexc._emit._FAN_IN_ROW
+    skipped = [
+        "        [3, 17, *range(20, 30)],  # h[2] <- a, b, ... (12 in all)\n",
+        "        [],  # x <- 0 neurons\n",
+        "        [  # y <- 40 neurons\n            1, 2, *range(5, 9),\n"
+        "            12,\n        ],\n",
+    ]
+    kept = [
+        "        [3, x],  # a <- b\n",
+        "        [3, 4], print(1)\n",
+        "        [3, 4],  # caf\u00e9\n",
+        "        [  # y <- 2 neurons\n            1, f(),\n        ],\n",
+    ]
+    for line in skipped:
+        assert rows.sub("", line) == "\n", line
+    for line in kept:
+        assert rows.sub("", line) == line, line
+
+
+def test_a_syntax_error_outside_the_fan_in_rows_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = (ROOT / "examples" / "seed.cnx").read_text(encoding="utf-8")
+    good = connexc.compile_source(text, strategy="sparse")
+    broken = good.replace("\nclass ", "\nclass class ", 1)
+
+    class Template:
+        def render(self, view: object) -> str:
+            return broken
+
+    class Environment:
+        def get_template(self, name: str) -> Template:
+            return Template()
+
+    monkeypatch.setattr(connexc._emit, "_environment", Environment)
+    with pytest.raises(SyntaxError):
+        connexc.compile_source(text, strategy="sparse")
