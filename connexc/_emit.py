@@ -731,14 +731,13 @@ def _run_views(
         neurons = max(len(p.names) for p in members)
         reach = _reach(members)
         local = reach * neurons * RUN_LOCAL_SHARE <= len(network.neurons)
+        back = "level" if reach == 1 else f"{reach:,} levels"
         carried = (
-            f"the values of only the last {_count(reach, 'level')}"
-            if local
-            else "the whole value buffer"
+            f"the values of only the last {back}" if local else "the whole value buffer"
         )
         summary = (
-            f"{len(members)} levels of at most {neurons} neurons, padded to one "
-            "shape and evaluated by one lax.scan, which XLA compiles once for all "
+            f"{len(members)} levels of at most {_count(neurons, 'neuron')}, padded to "
+            "one shape and evaluated by one lax.scan, which XLA compiles once for all "
             f"of them; the scan carries {carried}."
         )
         backward = "push"
