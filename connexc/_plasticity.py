@@ -626,17 +626,22 @@ def _rebuild(
 
     code = _generated_code(structure, getattr(model, "STRATEGY", None))
     new_class = _import(code, EDIT_FILENAME)
-    key, inference = _key(key), getattr(model, "inference", False)
+    key = _key(key)
+    # The edited model keeps the old one's settings.
+    settings = {
+        "inference": getattr(model, "inference", False),
+        "custom_vjp": getattr(model, "custom_vjp", True),
+    }
 
     # Trace the new class instead of initialising it: compiling its initialiser
     # would cost more than the rest of the edit. The few new values are drawn here.
-    shell = eqx.filter_eval_shape(new_class, key=key, inference=inference)
+    shell = eqx.filter_eval_shape(new_class, key=key, **settings)
     draws = _InitialValues(new_class, key)
     fresh_weights = draws.weights if new_edges == "init" else None
     new_model, report = _transfer(model, shell, new_edges, fresh_weights, draws.biases)
     if not _concrete(new_model):
         # The class holds arrays besides its parameters; initialise it for real.
-        fresh = new_class(key=key, inference=inference)
+        fresh = new_class(key=key, **settings)
         new_model, report = transfer(model, fresh, new_edges=new_edges)
     return new_model, report
 

@@ -203,12 +203,14 @@ def test_both_backward_passes_of_a_scan_run_give_the_dense_gradients(
         np.testing.assert_allclose(actual, wanted, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("custom_vjp", [True, False], ids=["vjp", "jvp"])
 @pytest.mark.parametrize("backward", ["push", "pull"])
 def test_scan_runs_give_the_same_values_and_gradients_however_batched(
-    backward: str, monkeypatch: pytest.MonkeyPatch
+    backward: str, custom_vjp: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Shared parameters under vmap take the batched form; every other way of
-    calling (one sample, parameters batched too, nested vmap) maps one sample."""
+    calling (one sample, parameters batched too, nested vmap) maps one sample.
+    Both forms of a run, custom VJP and custom JVP, give the same gradients."""
     text, graph = _layered(**GRAPHS["deep-narrow"])
     x = jnp.asarray(np.random.default_rng(8).normal(size=(4, len(graph["inputs"]))))
     dense = _load(connexc.compile_source(text, strategy="dense"))
@@ -224,7 +226,8 @@ def test_scan_runs_give_the_same_values_and_gradients_however_batched(
         values, grads = [], []
         for i, row in enumerate(x):
             weights, biases = _random_parameters(cls, i)
-            model = cls(key=jax.random.key(0)).with_parameters(weights, biases)
+            model = cls(key=jax.random.key(0), custom_vjp=custom_vjp)
+            model = model.with_parameters(weights, biases)
             values.append(model(row))
             g, dx = eqx.filter_grad(lambda mv: loss(*mv))((model, row))
             grads.append((g.w, g.b, dx))
@@ -240,7 +243,7 @@ def test_scan_runs_give_the_same_values_and_gradients_however_batched(
     parameters = [_random_parameters(scanned, i) for i in range(len(x))]
     weights = jnp.stack([w for w, _ in parameters])
     biases = jnp.stack([b for _, b in parameters])
-    model = scanned(key=jax.random.key(0))
+    model = scanned(key=jax.random.key(0), custom_vjp=custom_vjp)
 
     @jax.vmap
     def each(w, b, row):
@@ -270,6 +273,58 @@ def test_scan_runs_give_the_same_values_and_gradients_however_batched(
         np.testing.assert_allclose(got[0], want[0], rtol=1e-4, atol=1e-5)
         np.testing.assert_allclose(got[1].w, want[1].w, rtol=1e-4, atol=1e-4)
         np.testing.assert_allclose(got[1].b, want[1].b, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("backward", ["push", "pull"])
+def test_scan_runs_take_forward_mode_autodiff_without_the_custom_vjp(
+    backward: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With `custom_vjp=False` a scan run takes every transformation; with the
+    default, reverse mode and the Hessian (forward over reverse) still work."""
+    text, graph = _layered(**GRAPHS["deep-narrow"])
+    x = jnp.asarray(np.random.default_rng(9).normal(size=len(graph["inputs"])))
+    tangent = jnp.linspace(-1.0, 1.0, x.shape[0])
+    dense = _load(connexc.compile_source(text, strategy="dense"))
+    weights, biases = _random_parameters(dense, 3)
+    waste = 0 if backward == "push" else 10**9
+    monkeypatch.setattr(connexc._emit, "RUN_PULL_WASTE", waste)
+    code = connexc.compile_source(text)
+    assert f'    backward="{backward}",\n' in code
+    scanned = _load(code)
+
+    def energy(model, x, w):
+        model = eqx.tree_at(lambda m: m.w, model, w)
+        return jnp.sum(jnp.tanh(model(x)) ** 2)
+
+    def reverse(model):
+        return {
+            "jacrev": jax.jacrev(model)(x),
+            "hessian": jax.hessian(energy, argnums=1)(model, x, model.w),
+            "weight gradient": jax.grad(energy, argnums=2)(model, x, model.w),
+        }
+
+    def forward(model):
+        return {
+            "jvp": jax.jvp(model, (x,), (tangent,))[1],
+            "jacfwd": jax.jacfwd(model)(x),
+        }
+
+    key = jax.random.key(0)
+    reference = dense(key=key).with_parameters(weights, biases)
+    want = {**reverse(reference), **forward(reference)}
+    assert np.abs(want["hessian"]).max() > 0, "the inputs must reach the outputs"
+    model = scanned(key=key).with_parameters(weights, biases)
+    assert model.custom_vjp and not model.with_custom_vjp(False).custom_vjp
+    with_vjp = jax.jit(reverse)(model)
+    with_jvp = jax.jit(lambda m: {**reverse(m), **forward(m)})(
+        model.with_custom_vjp(False)
+    )
+    for got in (with_vjp, with_jvp):
+        for name, value in got.items():
+            np.testing.assert_allclose(
+                value, want[name], rtol=1e-4, atol=1e-4, err_msg=name
+            )
+    assert set(with_jvp) == set(want)
 
 
 def test_a_hub_neuron_keeps_the_backward_pass_pushing(

@@ -195,6 +195,15 @@ def test_set_dropout_p_changes_only_dropout():
     assert some.biases() == network.biases()
 
 
+def test_edits_keep_the_models_settings():
+    model = eqx.nn.inference_mode(seed_network()).with_custom_vjp(False)
+    grown = connexc.add_connections(model, [(1, 6)])
+    pruned = connexc.remove_connections(grown, [(1, 6)])
+    for edited in (grown, pruned):
+        assert edited.inference and not edited.custom_vjp
+    assert not connexc.add_connections(seed_network(), [(1, 6)]).inference
+
+
 def test_to_cnx_round_trips_through_the_compiler():
     network = connexc.add_connections(seed_network(), [(1, 6)])
     text = connexc.to_cnx(network)
