@@ -280,7 +280,8 @@ def test_scan_runs_take_forward_mode_autodiff_without_the_custom_vjp(
     backward: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With `custom_vjp=False` a scan run takes every transformation; with the
-    default, reverse mode and the Hessian (forward over reverse) still work."""
+    default, reverse mode, the Hessian (forward over reverse) and gradients of
+    gradients still work."""
     text, graph = _layered(**GRAPHS["deep-narrow"])
     x = jnp.asarray(np.random.default_rng(9).normal(size=len(graph["inputs"])))
     tangent = jnp.linspace(-1.0, 1.0, x.shape[0])
@@ -301,7 +302,12 @@ def test_scan_runs_take_forward_mode_autodiff_without_the_custom_vjp(
             "jacrev": jax.jacrev(model)(x),
             "hessian": jax.hessian(energy, argnums=1)(model, x, model.w),
             "weight gradient": jax.grad(energy, argnums=2)(model, x, model.w),
+            "gradient of a gradient": jax.grad(penalty)(model.w, model),
         }
+
+    def penalty(w, model):
+        """A gradient penalty: reverse mode over reverse mode."""
+        return jnp.sum(jax.grad(energy, argnums=1)(model, x, w) ** 2)
 
     def forward(model):
         return {
