@@ -961,6 +961,8 @@ class Mlp(eqx.Module):
 
         `jax.jacfwd(model.with_custom_vjp(False))(x)` works on every network;
         networks without scan runs over the whole value buffer ignore the setting.
+        It is a static field, part of the model's structure, so an optimizer state
+        made for one setting does not fit the other.
         """
         # eqx.tree_at cannot set a static field: copy the model, then set it.
         model = jax.tree.map(lambda leaf: leaf, self)
