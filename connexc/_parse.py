@@ -175,8 +175,9 @@ def parse_source(source: Source) -> Program:
     definition of the language (a property test checks both paths agree).
 
     Raises:
-        ParseError: the text does not follow the grammar; the diagnostic names what
-            was found, what was expected, and shows the statement's shape.
+        ParseError: the text does not follow the grammar, with a diagnostic for
+            each line that does not parse (up to `MAX_SYNTAX_ERRORS`) naming what was
+            found, what was expected, and showing the statement's shape.
     """
     lines = source.text.split("\n")
     fast: list[Statement] = []
@@ -190,16 +191,37 @@ def parse_source(source: Source) -> Program:
     return Program(source, tuple(merged))
 
 
+# Syntax errors reported at most per file; the rest would mostly be noise.
+MAX_SYNTAX_ERRORS = 20
+
+
 def _parse_with_lark(source: Source, text: str) -> tuple[Statement, ...]:
+    """Parse with Lark; on a syntax error, blank the line and go on, so that one
+    run reports every line that does not parse (statements are one line each)."""
     parser, transformer = _parser()
     # A final newline lets every statement end the same way; positions are unchanged.
     text = text if text.endswith("\n") else text + "\n"
+    found: list[Diagnostic] = []
+    first: UnexpectedInput | None = None
     with _lock:
         transformer.source = source
-        try:
-            return tuple(parser.parse(text))
-        except UnexpectedInput as err:
-            raise ParseError(_translate(source, err)) from err
+        while len(found) < MAX_SYNTAX_ERRORS:
+            try:
+                statements = tuple(parser.parse(text))
+            except UnexpectedInput as err:
+                first = first or err
+                found.append(_translate(source, err))
+                lines = text.split("\n")
+                line = found[-1].span.line
+                if not 1 <= line <= len(lines) or not lines[line - 1]:
+                    break  # blanking cannot help: stop at what was found
+                lines[line - 1] = ""
+                text = "\n".join(lines)
+                continue
+            if not found:
+                return statements
+            break
+    raise ParseError(found) from first
 
 
 _REF = r"(?:[A-Za-z_][A-Za-z0-9_]*(?:\[[0-9]+\])?|[0-9]+)"

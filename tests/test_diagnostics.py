@@ -95,3 +95,18 @@ def test_carets_cover_both_cells_of_a_wide_character() -> None:
         "    1 | input 名前",
         "      |       ^^",
     ]
+
+
+def test_every_line_that_does_not_parse_is_reported_up_to_a_limit() -> None:
+    good = "input x\noutput y\nx -> y\n"
+    with pytest.raises(connexc.ParseError) as info:
+        connexc.compile_source(good + "x y\n" * 50, filename="n.cnx")
+    lines = [d.span.line for d in info.value.diagnostics]
+    assert lines == list(range(4, 4 + connexc._parse.MAX_SYNTAX_ERRORS))
+
+
+def test_graph_checks_wait_until_the_text_parses() -> None:
+    # `z` is undefined too, but only the syntax error is reported.
+    with pytest.raises(connexc.ParseError) as info:
+        connexc.compile_source("input x\noutput y\nx -> z\nx => y\n")
+    assert [d.span.line for d in info.value.diagnostics] == [4]
