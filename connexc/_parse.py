@@ -201,6 +201,7 @@ def _parse_with_lark(source: Source, text: str) -> tuple[Statement, ...]:
     parser, transformer = _parser()
     # A final newline lets every statement end the same way; positions are unchanged.
     text = text if text.endswith("\n") else text + "\n"
+    lines = text.split("\n")
     found: list[Diagnostic] = []
     first: UnexpectedInput | None = None
     with _lock:
@@ -211,16 +212,15 @@ def _parse_with_lark(source: Source, text: str) -> tuple[Statement, ...]:
             except UnexpectedInput as err:
                 first = first or err
                 found.append(_translate(source, err))
-                lines = text.split("\n")
                 line = found[-1].span.line
                 if not 1 <= line <= len(lines) or not lines[line - 1]:
                     break  # blanking cannot help: stop at what was found
                 lines[line - 1] = ""
                 text = "\n".join(lines)
-                continue
-            if not found:
-                return statements
-            break
+            else:
+                if not found:
+                    return statements
+                break
     raise ParseError(found) from first
 
 
